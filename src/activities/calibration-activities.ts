@@ -1,0 +1,64 @@
+import { AGENT_NAMES } from '../core/agents';
+import type { AgentUsageProfile, LearningInputs } from '../core/calibration';
+import type { Calibration } from '../core/run-types';
+import type { AppConfig } from '../config/schema';
+import type { UsageStore } from '../storage/usage-store';
+
+export interface LearningScope {
+  /** Only calls of this model (the calibration is per model in practice). */
+  model?: string;
+  /** How many recent calls per agent to learn from. */
+  window?: number;
+}
+
+/** Activities of the learning loop: read recorded usage, save and load calibration versions. */
+export function createCalibrationActivities(deps: { store: UsageStore; config: AppConfig }) {
+  const { store, config } = deps;
+  return {
+    /** The active calibration version, loaded by every analysis at its start. */
+    async loadCalibration(): Promise<Calibration | undefined> {
+      return store.activeCalibration();
+    },
+
+    /** Per-agent usage profiles of recent optimized calls, for the learning workflow's pure recalibration. */
+    async collectLearningInputs(scope: LearningScope = {}): Promise<LearningInputs> {
+      const window = scope.window ?? 200;
+      const profiles: AgentUsageProfile[] = [];
+      for (const agent of AGENT_NAMES) {
+        const records = store
+          .listUsage({ agent, limit: window * 2 })
+          .filter((record) => record.mode === 'optimized' && (!scope.model || record.model === scope.model))
+          .slice(-window);
+        if (records.length === 0) continue;
+        const usable = records.filter((record) => !record.truncated && record.completionTokens > 0);
+        const known = records.filter((record) => record.rawCompliant !== undefined);
+        profiles.push({
+          agent,
+          calls: records.length,
+          completionHistory: usable.map((record) => record.completionTokens),
+          wordHistory: usable.map((record) => record.rawWords),
+          meanPromptTokens: records.reduce((sum, record) => sum + record.promptTokens, 0) / records.length,
+          truncationRate: records.filter((record) => record.truncated).length / records.length,
+          rawComplianceRate: known.length > 0 ? known.filter((record) => record.rawCompliant).length / known.length : undefined,
+        });
+      }
+      const base = Object.fromEntries(
+        AGENT_NAMES.map((agent) => [agent, { wordLimit: config.agents[agent].wordLimit, allocation: config.agents[agent].allocation }]),
+      ) as LearningInputs['base'];
+      return {
+        profiles,
+        base,
+        previous: store.activeCalibration(),
+        minimumSamples: config.learning.minimumSamples,
+        maximumAdjustment: config.learning.maximumAdjustment,
+      };
+    },
+
+    /** Saves a new calibration version and makes it active (a retried save is a no-op). */
+    async saveCalibration(calibration: Calibration): Promise<void> {
+      store.saveCalibration(calibration);
+    },
+  };
+}
+
+export type CalibrationActivities = ReturnType<typeof createCalibrationActivities>;

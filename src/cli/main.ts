@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+import { ConfigError } from '../config/load-config';
+import { ANALYZE_USAGE, analyzeCommand } from './commands/analyze';
+import { inspectCommand } from './commands/inspect';
+import { workerCommand } from './commands/worker';
+import { compareCommand } from './commands/compare';
+import { learnCommand } from './commands/learn';
+import { reportCommand } from './commands/report';
+import { loadConfig } from '../config/load-config';
+import { startDevServer } from './temporal-connection';
+import { failureMessage } from './failure-message';
+
+const USAGE = `Usage:
+  ${ANALYZE_USAGE}
+  tokenflow status <workflowId> [--json]     progress and budget of a running analysis
+  tokenflow result <workflowId> [--json]     decision and token report of a finished analysis
+  tokenflow usage <workflowId>               per-call usage records
+  tokenflow worker                           run a worker (workflows and activities)
+  tokenflow compare <TICKER> --date D        baseline vs optimized on the same inputs (A/B report)
+  tokenflow learn [--schedule]               recalibrate now (or create the learning Schedule)
+  tokenflow report [--day YYYY-MM-DD]        daily usage, cost and alerts
+  tokenflow dev                              start the local Temporal dev server (UI on :8233)
+
+Configuration: tokenflow.config.json|yaml or TOKENFLOW_CONFIG, and OPENAI_BASE_URL, OPENAI_API_KEY,
+TOKENFLOW_MODEL, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE. Without an endpoint the embedded local model is used.`;
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'analyze':
+      return analyzeCommand(rest);
+    case 'status':
+    case 'result':
+    case 'usage':
+      return inspectCommand(command, rest);
+    case 'worker':
+      return workerCommand(rest);
+    case 'compare':
+      return compareCommand(rest);
+    case 'learn':
+      return learnCommand(rest);
+    case 'report':
+      return reportCommand(rest);
+    case 'dev':
+      return startDevServer(loadConfig());
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(`${USAGE}\n`);
+      return;
+    default:
+      throw new Error(`Unknown command "${command}".\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  const message = error instanceof ConfigError ? error.message : failureMessage(error);
+  process.stderr.write(`tokenflow: ${message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,93 @@
+import type { AgentName } from '../core/agents';
+import type { AgentSettings, ModelSettings } from './schema';
+
+/**
+ * Word limits and token allocations per agent, from the seed's 40K budget. The seed gives the debaters
+ * 9,000 tokens together: bull and bear researchers 1,500 each, the three risk debaters 2,000 each.
+ */
+export const DEFAULT_AGENTS: Record<AgentName, AgentSettings> = {
+  market_analyst: { wordLimit: 300, allocation: 3000 },
+  news_analyst: { wordLimit: 250, allocation: 2500 },
+  social_analyst: { wordLimit: 200, allocation: 2000 },
+  fundamentals_analyst: { wordLimit: 350, allocation: 3500 },
+  bull_researcher: { wordLimit: 300, allocation: 1500 },
+  bear_researcher: { wordLimit: 300, allocation: 1500 },
+  research_manager: { wordLimit: 400, allocation: 4000 },
+  trader: { wordLimit: 150, allocation: 1500 },
+  aggressive_debater: { wordLimit: 200, allocation: 2000 },
+  conservative_debater: { wordLimit: 200, allocation: 2000 },
+  neutral_debater: { wordLimit: 200, allocation: 2000 },
+  risk_manager: { wordLimit: 250, allocation: 2500 },
+};
+
+/** Name of the embedded default model (SmolLM2-135M-Instruct, Q4_1 GGUF). */
+export const LOCAL_MODEL_NAME = 'smollm2-135m-instruct';
+export const DEFAULT_OPENAI_MODEL = 'gpt-4o-mini';
+
+/** Prices in USD per million tokens (list prices; edit in your config file when they change). */
+export const DEFAULT_MODELS: Record<string, ModelSettings> = {
+  'gpt-4o-mini': {
+    contextWindow: 128000,
+    inputPerMillion: 0.15,
+    cachedInputPerMillion: 0.075,
+    outputPerMillion: 0.6,
+    tokenizer: 'o200k_base',
+  },
+  'gpt-4o': {
+    contextWindow: 128000,
+    inputPerMillion: 2.5,
+    cachedInputPerMillion: 1.25,
+    outputPerMillion: 10,
+    tokenizer: 'o200k_base',
+  },
+  'gpt-4.1-mini': {
+    contextWindow: 1047576,
+    inputPerMillion: 0.4,
+    cachedInputPerMillion: 0.1,
+    outputPerMillion: 1.6,
+    tokenizer: 'o200k_base',
+  },
+  'gpt-3.5-turbo': {
+    contextWindow: 16385,
+    inputPerMillion: 0.5,
+    cachedInputPerMillion: 0.5,
+    outputPerMillion: 1.5,
+    tokenizer: 'cl100k_base',
+  },
+  [LOCAL_MODEL_NAME]: {
+    contextWindow: 8192,
+    inputPerMillion: 0,
+    cachedInputPerMillion: 0,
+    outputPerMillion: 0,
+    tokenizer: 'model',
+  },
+};
+
+/** Defaults before any file or environment is applied; `provider` and `model` are filled in by the loader. */
+export const DEFAULT_CONFIG = {
+  tokens: {
+    maxTotalTokens: 40000,
+    maxPromptTokens: 8000,
+    maxResponseTokens: 2000,
+    wordLimitCompliance: 0.9,
+    optimizationTarget: 0.3,
+  },
+  sharedLines: { system_context: 5000, summary_output: 2000, buffer_overhead: 5000 },
+  agents: DEFAULT_AGENTS,
+  debate: { researchRounds: 1, riskRounds: 1 },
+  openai: { requestTimeoutSeconds: 120 },
+  local: { modelPath: 'models/SmolLM2-135M-Instruct.Q4_1.gguf', threads: 0, contextSize: 8192 },
+  models: DEFAULT_MODELS,
+  temporal: {
+    address: 'localhost:7233',
+    namespace: 'default',
+    taskQueue: 'tokenflow',
+    localModelTaskQueue: 'tokenflow-local-model',
+    uiUrl: 'http://localhost:8233',
+  },
+  invoke: { startToCloseSeconds: 600, heartbeatTimeoutSeconds: 30, maximumAttempts: 3 },
+  dataDir: 'data',
+  dataSource: { kind: 'sample' },
+  learning: { every: '1h', minimumSamples: 5, maximumAdjustment: 0.5 },
+  alerts: { budgetUsedFraction: 0.9, dailyCostUsd: 5 },
+};

@@ -1,0 +1,70 @@
+import type { AnalysisRequest, RunSettings } from '../core/run-types';
+import type { AppConfig } from './schema';
+
+export interface RunOverrides {
+  budget?: number;
+  maxResponseTokens?: number;
+  useCalibration?: boolean;
+}
+
+/** The workflow argument's settings, resolved from config: everything a run needs and no secrets. */
+export function buildRunSettings(config: AppConfig, overrides: RunOverrides = {}): RunSettings {
+  const model = config.models[config.model];
+  if (!model) throw new Error(`Model "${config.model}" has no entry under models in the config.`);
+  return {
+    hardCap: overrides.budget ?? config.tokens.maxTotalTokens,
+    maxPromptTokens: config.tokens.maxPromptTokens,
+    maxResponseTokens: overrides.maxResponseTokens ?? config.tokens.maxResponseTokens,
+    sharedLines: { ...config.sharedLines },
+    agents: Object.fromEntries(
+      Object.entries(config.agents).map(([name, agent]) => [name, { wordLimit: agent.wordLimit, allocation: agent.allocation }]),
+    ) as RunSettings['agents'],
+    provider: config.provider,
+    model: config.model,
+    contextWindow: Math.min(model.contextWindow, config.provider === 'local' ? config.local.contextSize : model.contextWindow),
+    prices: {
+      inputPerMillion: model.inputPerMillion,
+      cachedInputPerMillion: model.cachedInputPerMillion,
+      outputPerMillion: model.outputPerMillion,
+    },
+    invokeTaskQueue: config.provider === 'local' ? config.temporal.localModelTaskQueue : config.temporal.taskQueue,
+    invoke: { ...config.invoke },
+    useCalibration: overrides.useCalibration ?? true,
+  };
+}
+
+/** Validates and normalises what a user typed: one clear sentence per mistake. */
+export function buildAnalysisRequest(input: {
+  ticker: string | undefined;
+  date: string | undefined;
+  mode?: string;
+  researchRounds?: number;
+  riskRounds?: number;
+  defaults: AppConfig['debate'];
+}): AnalysisRequest {
+  const ticker = input.ticker?.trim().toUpperCase();
+  if (!ticker || !/^[A-Z0-9.^-]{1,12}$/.test(ticker)) {
+    throw new Error(`Give a ticker symbol such as SPX or AAPL (got "${input.ticker ?? ''}").`);
+  }
+  const date = input.date?.trim();
+  if (!date || !/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00Z`)) ||
+      new Date(`${date}T00:00:00Z`).toISOString().slice(0, 10) !== date) {
+    throw new Error(`Give the analysis date as YYYY-MM-DD with --date (got "${input.date ?? ''}").`);
+  }
+  const mode = input.mode ?? 'optimized';
+  if (mode !== 'optimized' && mode !== 'baseline') {
+    throw new Error(`--mode must be "optimized" or "baseline" (got "${mode}").`);
+  }
+  const rounds = (value: number | undefined, fallback: number, flag: string) => {
+    const result = value ?? fallback;
+    if (!Number.isInteger(result) || result < 0 || result > 5) throw new Error(`${flag} must be a whole number from 0 to 5 (got ${value}).`);
+    return result;
+  };
+  return {
+    ticker,
+    date,
+    mode,
+    researchRounds: rounds(input.researchRounds, input.defaults.researchRounds, '--debate-rounds'),
+    riskRounds: rounds(input.riskRounds, input.defaults.riskRounds, '--risk-rounds'),
+  };
+}

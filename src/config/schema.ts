@@ -1,0 +1,164 @@
+import { z } from 'zod';
+import { AGENT_NAMES, type AgentName } from '../core/agents';
+
+/** Token limits of one run (the seed's `TokenConfig`). */
+export const tokenLimitsSchema = z
+  .object({
+    maxTotalTokens: z.coerce.number().int().positive(),
+    maxPromptTokens: z.coerce.number().int().positive(),
+    maxResponseTokens: z.coerce.number().int().positive(),
+    wordLimitCompliance: z.coerce.number().min(0).max(1),
+    optimizationTarget: z.coerce.number().min(0).max(0.95),
+  })
+  .strict();
+
+/** One agent's word limit (in the prompt and enforced after) and its token allocation per run. */
+export const agentSettingsSchema = z
+  .object({
+    wordLimit: z.coerce.number().int().min(20).max(2000),
+    allocation: z.coerce.number().int().min(200),
+  })
+  .strict();
+
+/** The seed's shared budget lines: system & context, summary & output, buffer & overhead. */
+export const sharedLinesSchema = z
+  .object({
+    system_context: z.coerce.number().int().min(0),
+    summary_output: z.coerce.number().int().min(0),
+    buffer_overhead: z.coerce.number().int().min(0),
+  })
+  .strict();
+
+/** Per-model limits, prices (USD per million tokens) and tokenizer. */
+export const modelSettingsSchema = z
+  .object({
+    contextWindow: z.coerce.number().int().positive(),
+    inputPerMillion: z.coerce.number().min(0),
+    cachedInputPerMillion: z.coerce.number().min(0),
+    outputPerMillion: z.coerce.number().min(0),
+    /** A js-tiktoken encoding name, or `model` for the model's own tokenizer (local GGUF models). */
+    tokenizer: z.enum(['o200k_base', 'cl100k_base', 'model']),
+  })
+  .strict();
+
+export const providerKindSchema = z.enum(['openai', 'local']);
+
+const agentMapShape = Object.fromEntries(AGENT_NAMES.map((name) => [name, agentSettingsSchema])) as Record<
+  AgentName,
+  typeof agentSettingsSchema
+>;
+
+export const appConfigSchema = z
+  .object({
+    tokens: tokenLimitsSchema,
+    sharedLines: sharedLinesSchema,
+    agents: z.object(agentMapShape).strict(),
+    debate: z
+      .object({
+        researchRounds: z.coerce.number().int().min(0).max(5),
+        riskRounds: z.coerce.number().int().min(0).max(5),
+      })
+      .strict(),
+    /** `openai` when a base URL or key is configured, else `local`; may be forced. */
+    provider: providerKindSchema,
+    model: z.string().min(1),
+    openai: z
+      .object({
+        baseUrl: z.string().url().optional(),
+        /** Held by workers only; never part of a workflow payload. */
+        apiKey: z.string().min(1).optional(),
+        requestTimeoutSeconds: z.coerce.number().positive(),
+      })
+      .strict(),
+    local: z
+      .object({
+        modelPath: z.string().min(1),
+        /** Generation threads; 0 means: the cores this process may use. */
+        threads: z.coerce.number().int().min(0),
+        contextSize: z.coerce.number().int().min(512),
+      })
+      .strict(),
+    models: z.record(z.string(), modelSettingsSchema),
+    temporal: z
+      .object({
+        address: z.string().min(1),
+        namespace: z.string().min(1),
+        taskQueue: z.string().min(1),
+        localModelTaskQueue: z.string().min(1),
+        uiUrl: z.string().url(),
+      })
+      .strict(),
+    invoke: z
+      .object({
+        startToCloseSeconds: z.coerce.number().positive(),
+        heartbeatTimeoutSeconds: z.coerce.number().positive(),
+        maximumAttempts: z.coerce.number().int().min(1).max(10),
+      })
+      .strict(),
+    dataDir: z.string().min(1),
+    /** Where the market data comes from: the bundled sample or a folder of the user's CSV/JSON files. */
+    dataSource: z
+      .object({
+        kind: z.enum(['sample', 'folder']),
+        folder: z.string().optional(),
+      })
+      .strict(),
+    learning: z
+      .object({
+        /** Interval of the learning Schedule, e.g. `1h` in development, `24h` in production. */
+        every: z.string().regex(/^\d+[smhd]$/, 'must look like 30m, 1h or 24h'),
+        minimumSamples: z.coerce.number().int().min(1),
+        /** Word limits and allocations never move further than this fraction from the configured value. */
+        maximumAdjustment: z.coerce.number().min(0).max(0.9),
+      })
+      .strict(),
+    alerts: z
+      .object({
+        /** Alert when a run's spend passes this fraction of its hard cap. */
+        budgetUsedFraction: z.coerce.number().min(0).max(1),
+        /** Alert when a day's cost passes this many USD. */
+        dailyCostUsd: z.coerce.number().min(0),
+      })
+      .strict(),
+  })
+  .strict()
+  .superRefine((config, context) => {
+    const agentTotal = AGENT_NAMES.reduce((sum, name) => sum + config.agents[name].allocation, 0);
+    const sharedTotal =
+      config.sharedLines.system_context + config.sharedLines.summary_output + config.sharedLines.buffer_overhead;
+    if (agentTotal + sharedTotal > config.tokens.maxTotalTokens) {
+      context.addIssue({
+        code: 'custom',
+        path: ['tokens', 'maxTotalTokens'],
+        message: `agent allocations (${agentTotal}) plus shared lines (${sharedTotal}) exceed the hard cap of ${config.tokens.maxTotalTokens}; raise the cap or lower an allocation`,
+      });
+    }
+    if (!config.models[config.model]) {
+      context.addIssue({
+        code: 'custom',
+        path: ['model'],
+        message: `model "${config.model}" has no entry under models (known: ${Object.keys(config.models).join(', ')}); add its context window, prices and tokenizer`,
+      });
+    }
+    if (config.tokens.maxResponseTokens > config.tokens.maxTotalTokens) {
+      context.addIssue({
+        code: 'custom',
+        path: ['tokens', 'maxResponseTokens'],
+        message: 'must not exceed tokens.maxTotalTokens',
+      });
+    }
+    if (config.dataSource.kind === 'folder' && !config.dataSource.folder) {
+      context.addIssue({
+        code: 'custom',
+        path: ['dataSource', 'folder'],
+        message: 'is required when dataSource.kind is "folder"',
+      });
+    }
+  });
+
+export type AppConfig = z.infer<typeof appConfigSchema>;
+export type TokenLimits = z.infer<typeof tokenLimitsSchema>;
+export type AgentSettings = z.infer<typeof agentSettingsSchema>;
+export type ModelSettings = z.infer<typeof modelSettingsSchema>;
+export type ProviderKind = z.infer<typeof providerKindSchema>;
+export type SharedLines = z.infer<typeof sharedLinesSchema>;

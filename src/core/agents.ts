@@ -1,0 +1,42 @@
+/**
+ * The agent roster of one analysis, in pipeline order. Names are the stable keys used in config,
+ * budget lines, usage records, search attributes and reports.
+ */
+export const ANALYST_AGENTS = ['market_analyst', 'news_analyst', 'social_analyst', 'fundamentals_analyst'] as const;
+export const RESEARCH_AGENTS = ['bull_researcher', 'bear_researcher'] as const;
+export const RISK_DEBATER_AGENTS = ['aggressive_debater', 'conservative_debater', 'neutral_debater'] as const;
+
+export const AGENT_NAMES = [
+  ...ANALYST_AGENTS,
+  ...RESEARCH_AGENTS,
+  'research_manager',
+  'trader',
+  ...RISK_DEBATER_AGENTS,
+  'risk_manager',
+] as const;
+
+export type AnalystAgent = (typeof ANALYST_AGENTS)[number];
+export type ResearchAgent = (typeof RESEARCH_AGENTS)[number];
+export type RiskDebaterAgent = (typeof RISK_DEBATER_AGENTS)[number];
+export type AgentName = (typeof AGENT_NAMES)[number];
+
+/**
+ * Budget lines of a run: one per agent plus the shared lines of the seed's allocation
+ * (system & context, summary & output, buffer & overhead).
+ */
+export const SHARED_BUDGET_LINES = ['system_context', 'summary_output', 'buffer_overhead'] as const;
+export type SharedBudgetLine = (typeof SHARED_BUDGET_LINES)[number];
+export type BudgetLine = AgentName | SharedBudgetLine;
+
+/** True when `value` names an agent of the roster. */
+export function isAgentName(value: string): value is AgentName {
+  return (AGENT_NAMES as readonly string[]).includes(value);
+}
+
+/** Human label of an agent for reports. */
+export function agentLabel(agent: AgentName): string {
+  return agent
+    .split('_')
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join(' ');
+}

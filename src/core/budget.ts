@@ -1,0 +1,214 @@
+import { AGENT_NAMES, SHARED_BUDGET_LINES, type AgentName, type BudgetLine } from './agents';
+
+/**
+ * The run's token budget. Pure and deterministic: it lives in workflow state and replays.
+ *
+ * Every agent has a line (its allocation); three shared lines come from the seed: `system_context` is a pool
+ * any agent may draw on, `summary_output` pays for the decision repair, `buffer_overhead` pays for retries.
+ * An agent may use its own remaining allocation plus every token no other open line still claims: unused
+ * allocation of finished agents flows forward, and nobody takes what a later agent was promised. The hard
+ * cap holds because a call reserves its whole ceiling (prompt, `max_tokens`, retry allowance) before it runs.
+ */
+export interface BudgetLineState {
+  allocation: number;
+  reserved: number;
+  spent: number;
+  /** A closed line's leftover is free for later agents. */
+  closed: boolean;
+}
+
+export interface BudgetState {
+  hardCap: number;
+  lines: Record<BudgetLine, BudgetLineState>;
+  reservations: BudgetReservation[];
+}
+
+export interface BudgetReservation {
+  id: string;
+  line: BudgetLine;
+  amount: number;
+  /** Part of the reservation taken from `buffer_overhead` for retries of this call. */
+  retryAllowance: number;
+}
+
+export interface BudgetAllocationInput {
+  hardCap: number;
+  agents: Record<AgentName, { allocation: number }>;
+  sharedLines: Record<(typeof SHARED_BUDGET_LINES)[number], number>;
+}
+
+function emptyLine(allocation: number): BudgetLineState {
+  return { allocation, reserved: 0, spent: 0, closed: false };
+}
+
+/**
+ * Creates the budget of one run. When the hard cap differs from the configured total (a `--budget` flag),
+ * every line is scaled in proportion; rounding leftovers go to the buffer line.
+ */
+export function createBudget(input: BudgetAllocationInput): BudgetState {
+  if (!Number.isInteger(input.hardCap) || input.hardCap <= 0) {
+    throw new Error(`The token budget must be a positive whole number, got ${input.hardCap}.`);
+  }
+  const configured: Array<[BudgetLine, number]> = [
+    ...AGENT_NAMES.map((name): [BudgetLine, number] => [name, input.agents[name].allocation]),
+    ...SHARED_BUDGET_LINES.map((name): [BudgetLine, number] => [name, input.sharedLines[name]]),
+  ];
+  const configuredTotal = configured.reduce((sum, [, amount]) => sum + amount, 0);
+  const factor = configuredTotal > 0 ? input.hardCap / configuredTotal : 0;
+  const lines = {} as Record<BudgetLine, BudgetLineState>;
+  let assigned = 0;
+  for (const [name, amount] of configured) {
+    const scaled = Math.floor(amount * factor);
+    lines[name] = emptyLine(scaled);
+    assigned += scaled;
+  }
+  lines.buffer_overhead.allocation += input.hardCap - assigned;
+  return { hardCap: input.hardCap, lines, reservations: [] };
+}
+
+function lineRemaining(line: BudgetLineState): number {
+  return Math.max(0, line.allocation - line.spent - line.reserved);
+}
+
+export function totalSpent(state: BudgetState): number {
+  return Object.values(state.lines).reduce((sum, line) => sum + line.spent, 0);
+}
+
+export function totalReserved(state: BudgetState): number {
+  return Object.values(state.lines).reduce((sum, line) => sum + line.reserved, 0);
+}
+
+/** Tokens of the hard cap neither spent nor reserved. */
+export function runRemaining(state: BudgetState): number {
+  return Math.max(0, state.hardCap - totalSpent(state) - totalReserved(state));
+}
+
+/** Remaining allocation of one line (0 when overdrawn). */
+export function remainingOnLine(state: BudgetState, line: BudgetLine): number {
+  return lineRemaining(state.lines[line]);
+}
+
+/**
+ * Tokens `line` may reserve now: its own remaining allocation (a share of it when it has more rounds to
+ * come), plus what no other open line claims. `system_context` is a shared pool, never protected.
+ */
+export function availableFor(state: BudgetState, line: BudgetLine, roundsLeft = 1): number {
+  let protectedTokens = 0;
+  for (const name of Object.keys(state.lines) as BudgetLine[]) {
+    if (name === line || name === 'system_context') continue;
+    const other = state.lines[name];
+    if (!other.closed) protectedTokens += lineRemaining(other);
+  }
+  const own = lineRemaining(state.lines[line]);
+  const keptForLaterRounds = roundsLeft > 1 ? Math.ceil((own * (roundsLeft - 1)) / roundsLeft) : 0;
+  return Math.max(0, runRemaining(state) - protectedTokens - keptForLaterRounds);
+}
+
+/**
+ * Reserves `amount` on `line`, plus a retry allowance from the buffer line. Returns undefined when the
+ * request does not fit; callers degrade instead of overrunning.
+ */
+export function reserve(
+  state: BudgetState,
+  id: string,
+  line: BudgetLine,
+  amount: number,
+  retryAllowance = 0,
+  roundsLeft = 1,
+): BudgetReservation | undefined {
+  if (amount <= 0 || amount > availableFor(state, line, roundsLeft)) return undefined;
+  state.lines[line].reserved += amount;
+  // The allowance must fit in what is left of the cap once the main amount is held.
+  const allowance = Math.max(0, Math.min(retryAllowance, remainingOnLine(state, 'buffer_overhead'), runRemaining(state)));
+  state.lines.buffer_overhead.reserved += allowance;
+  const reservation: BudgetReservation = { id, line, amount, retryAllowance: allowance };
+  state.reservations.push(reservation);
+  return reservation;
+}
+
+/**
+ * Releases a reservation and charges what the call really spent: first to its line (up to the amount
+ * reserved there), the excess to the buffer (up to the retry allowance). Spending more than the
+ * reservation is a caller bug, since the invoke step enforces the ceiling; it is charged anyway and capped.
+ */
+export function settle(state: BudgetState, reservation: BudgetReservation, spentTokens: number): void {
+  const index = state.reservations.findIndex((candidate) => candidate.id === reservation.id);
+  if (index === -1) return;
+  state.reservations.splice(index, 1);
+  const spent = Math.max(0, Math.ceil(spentTokens));
+  state.lines[reservation.line].reserved -= reservation.amount;
+  state.lines.buffer_overhead.reserved -= reservation.retryAllowance;
+  const onLine = Math.min(spent, reservation.amount);
+  const onBuffer = spent - onLine;
+  state.lines[reservation.line].spent += onLine;
+  state.lines.buffer_overhead.spent += onBuffer;
+}
+
+/** Ceiling of a reservation: the most the call may spend in total. */
+export function reservationCeiling(reservation: BudgetReservation): number {
+  return reservation.amount + reservation.retryAllowance;
+}
+
+/** Marks a line finished so its leftover flows to later agents. */
+export function closeLine(state: BudgetState, line: BudgetLine): void {
+  state.lines[line].closed = true;
+}
+
+/**
+ * Changes the hard cap of a running run. Refuses a cap below what is already spent or reserved; the
+ * difference is spread over the open lines in proportion to what they have left (rises go to the pool).
+ */
+export function changeHardCap(state: BudgetState, newCap: number): void {
+  const committed = totalSpent(state) + totalReserved(state);
+  const problem = validateHardCapChange(state, newCap);
+  if (problem) throw new Error(problem);
+  const delta = newCap - state.hardCap;
+  state.hardCap = newCap;
+  if (delta >= 0) {
+    state.lines.system_context.allocation += delta;
+    return;
+  }
+  const openNames = (Object.keys(state.lines) as BudgetLine[]).filter((name) => !state.lines[name].closed);
+  const openRemaining = openNames.reduce((sum, name) => sum + lineRemaining(state.lines[name]), 0);
+  const free = newCap - committed;
+  if (openRemaining <= 0) return;
+  const factor = Math.min(1, free / openRemaining);
+  for (const name of openNames) {
+    const line = state.lines[name];
+    const keep = Math.floor(lineRemaining(line) * factor);
+    line.allocation = line.spent + line.reserved + keep;
+  }
+}
+
+/** Why a new hard cap is not acceptable, or undefined when it is. */
+export function validateHardCapChange(state: BudgetState, newCap: number): string | undefined {
+  if (!Number.isInteger(newCap) || newCap <= 0) return `The new budget must be a positive whole number, got ${newCap}.`;
+  const committed = totalSpent(state) + totalReserved(state);
+  if (newCap < committed) {
+    return `The new budget ${newCap} is below the ${committed} tokens already spent or reserved; choose at least ${committed}.`;
+  }
+  return undefined;
+}
+
+/** A plain summary for queries and reports. */
+export interface BudgetSummary {
+  hardCap: number;
+  spent: number;
+  reserved: number;
+  remaining: number;
+  lines: Array<{ line: BudgetLine } & BudgetLineState & { remaining: number }>;
+}
+
+export function summarizeBudget(state: BudgetState): BudgetSummary {
+  return {
+    hardCap: state.hardCap,
+    spent: totalSpent(state),
+    reserved: totalReserved(state),
+    remaining: runRemaining(state),
+    lines: (Object.keys(state.lines) as BudgetLine[]).map((line) => ({
+      line,
+      ...state.lines[line],
+      remaining: lineRemaining(state.lines[line]),
+    })),
+  };
+}

@@ -1,0 +1,73 @@
+import { ANALYST_AGENTS, agentLabel, type AnalystAgent } from './agents';
+import { extractFacts } from './fact-check';
+
+/** A fact an analyst wrote that downstream agents should still see. */
+export interface KeyFact {
+  analyst: AnalystAgent;
+  kind: 'figure' | 'conclusion';
+  /** Normalised figure or date, or the stance word of a conclusion. */
+  value: string;
+}
+
+const STANCE = /\b(strong buy|buy|sell|hold|bullish|bearish|neutral|overweight|underweight)\b/gi;
+const FIGURES_PER_REPORT = 8;
+
+/** The stance of a report: the last stance word of its text (where analysts put their conclusion). */
+export function reportStance(report: string): string | undefined {
+  const matches = report.match(STANCE);
+  return matches && matches.length > 0 ? (matches[matches.length - 1] as string).toLowerCase() : undefined;
+}
+
+/**
+ * Key facts of a run's analyst reports: each analyst's conclusion and its first figures and dates (which
+ * carry the input data the analyst chose to cite), at most eight per report.
+ */
+export function keyFacts(reports: Partial<Record<AnalystAgent, string>>): KeyFact[] {
+  const facts: KeyFact[] = [];
+  for (const analyst of ANALYST_AGENTS) {
+    const report = reports[analyst];
+    if (!report) continue;
+    const stance = reportStance(report);
+    if (stance) facts.push({ analyst, kind: 'conclusion', value: stance });
+    const figures = [...extractFacts(report)].filter((fact) => /\d/.test(fact)).slice(0, FIGURES_PER_REPORT);
+    for (const value of figures) facts.push({ analyst, kind: 'figure', value });
+  }
+  return facts;
+}
+
+/** The text under the `## <Analyst> report` heading of a rendered prompt (a digest or the full report). */
+function reportSection(prompt: string, analyst: AnalystAgent): string | undefined {
+  const heading = `## ${agentLabel(analyst)} report`.toLowerCase();
+  const lower = prompt.toLowerCase();
+  const start = lower.indexOf(heading);
+  if (start === -1) return undefined;
+  const next = lower.indexOf('\n## ', start + heading.length);
+  return prompt.slice(start, next === -1 ? undefined : next);
+}
+
+export interface FactRecall {
+  total: number;
+  reached: number;
+  recall: number;
+  missing: KeyFact[];
+}
+
+/**
+ * Share of key facts that reach a prompt: a figure reaches it when the prompt contains it anywhere (the same
+ * normalisation as the compression check); a conclusion reaches it when the analyst's report section in the
+ * prompt states the same stance.
+ */
+export function factRecall(facts: KeyFact[], prompt: string): FactRecall {
+  const available = extractFacts(prompt);
+  const missing: KeyFact[] = [];
+  for (const fact of facts) {
+    if (fact.kind === 'figure') {
+      if (!available.has(fact.value)) missing.push(fact);
+      continue;
+    }
+    const section = reportSection(prompt, fact.analyst);
+    if (!section || reportStance(section) !== fact.value) missing.push(fact);
+  }
+  const reached = facts.length - missing.length;
+  return { total: facts.length, reached, recall: facts.length === 0 ? 1 : reached / facts.length, missing };
+}

@@ -1,0 +1,147 @@
+import type { AgentName, BudgetLine } from './agents';
+import type { BudgetSummary } from './budget';
+import type { PipelineMode } from './types';
+
+/** What a user asks for: one ticker on one date. */
+export interface AnalysisRequest {
+  ticker: string;
+  /** YYYY-MM-DD */
+  date: string;
+  mode: PipelineMode;
+  researchRounds: number;
+  riskRounds: number;
+}
+
+/** Per-agent calibration written by the learning workflow and loaded at the start of a run. */
+export interface AgentCalibration {
+  wordLimit: number;
+  allocation: number;
+  tokensPerWord: number;
+  /** Robust estimate of this agent's completion tokens from recorded usage, when there is enough of it. */
+  expectedCompletionTokens?: number;
+}
+
+export interface Calibration {
+  version: string;
+  createdAt: string;
+  reasons: string[];
+  agents: Partial<Record<AgentName, AgentCalibration>>;
+}
+
+/**
+ * Settings of one run, resolved from config by the client and passed as the workflow argument (workflows
+ * never read the environment). Holds no secrets.
+ */
+export interface RunSettings {
+  hardCap: number;
+  maxPromptTokens: number;
+  maxResponseTokens: number;
+  sharedLines: Record<'system_context' | 'summary_output' | 'buffer_overhead', number>;
+  agents: Record<AgentName, { wordLimit: number; allocation: number }>;
+  provider: 'openai' | 'local';
+  model: string;
+  contextWindow: number;
+  prices: { inputPerMillion: number; cachedInputPerMillion: number; outputPerMillion: number };
+  /** Task queue of the invoke activity: the main queue for remote endpoints, a one-slot queue for the local model. */
+  invokeTaskQueue: string;
+  invoke: { startToCloseSeconds: number; heartbeatTimeoutSeconds: number; maximumAttempts: number };
+  /** Load the active calibration at start (the learning workflow's output). */
+  useCalibration: boolean;
+  /** Data lookback in bars. */
+  lookbackDays?: number;
+}
+
+export interface AnalysisInput {
+  request: AnalysisRequest;
+  settings: RunSettings;
+}
+
+/** The structured decision at the end of a run. */
+export interface DecisionSummary {
+  action: 'BUY' | 'HOLD' | 'SELL';
+  confidence: number;
+  rationale: string;
+  entryPrice?: number;
+  stopLoss?: number;
+  takeProfit?: number;
+  timeHorizon?: string;
+}
+
+/** One agent call as the run saw it. */
+export interface CallSummary {
+  callId: string;
+  agent: AgentName;
+  round: number;
+  budgetLine: BudgetLine;
+  promptTokens: number;
+  originalPromptTokens: number;
+  completionTokens: number;
+  cachedPromptTokens?: number;
+  lostTokens: number;
+  usageSource: 'server' | 'counted';
+  maxTokens: number;
+  predictedTokens?: number;
+  predictionBasis?: string;
+  rawWords: number;
+  words: number;
+  wordLimit?: number;
+  rawCompliant?: boolean;
+  truncated: boolean;
+  costUsd?: number;
+  latencyMs: number;
+  attempts: number;
+  finishReason: string;
+}
+
+export type RunPhase =
+  | 'starting'
+  | 'analysts'
+  | 'research-debate'
+  | 'research-manager'
+  | 'trader'
+  | 'risk-debate'
+  | 'risk-manager'
+  | 'completed'
+  | 'cancelled'
+  | 'failed';
+
+export type BudgetStatus = 'within' | 'degraded' | 'exhausted';
+
+export interface RunProgress {
+  phase: RunPhase;
+  currentAgents: AgentName[];
+  completedCalls: number;
+  plannedCalls: number;
+  tokensSpent: number;
+  hardCap: number;
+  costUsd: number;
+  degradations: string[];
+  budgetStatus: BudgetStatus;
+}
+
+export interface AnalysisResult {
+  workflowId: string;
+  request: AnalysisRequest;
+  status: 'completed' | 'cancelled';
+  decision?: DecisionSummary;
+  provider: 'openai' | 'local';
+  model: string;
+  calibrationVersion?: string;
+  reports: Partial<Record<AgentName, string>>;
+  investmentPlan?: string;
+  traderPlan?: string;
+  calls: CallSummary[];
+  totals: {
+    promptTokens: number;
+    completionTokens: number;
+    lostTokens: number;
+    totalTokens: number;
+    costUsd: number;
+    wallTimeMs: number;
+  };
+  budget: BudgetSummary;
+  budgetStatus: BudgetStatus;
+  degradations: string[];
+  cancelReason?: string;
+  dataSource: string;
+}

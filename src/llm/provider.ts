@@ -1,0 +1,69 @@
+import type { ChatMessage, TokenUsage } from '../core/types';
+
+/** One streaming chat request. Holds no secrets: providers carry their credentials themselves. */
+export interface ChatRequest {
+  model: string;
+  messages: ChatMessage[];
+  /** Hard ceiling on completion tokens; the provider asks the server for it and stops the stream past it. */
+  maxTokens: number;
+  temperature?: number;
+  /** Aborts the request (activity cancellation, runaway stop). */
+  signal?: AbortSignal;
+}
+
+/** One piece of a streamed answer. */
+export interface ChatDelta {
+  text: string;
+}
+
+/** How a streamed answer ended. */
+export type FinishReason = 'stop' | 'length' | 'limit' | 'content_filter' | 'unknown';
+
+export interface ChatResult {
+  text: string;
+  /** What the server reported, when it reported it (`stream_options.include_usage`); undefined fields stay unknown. */
+  serverUsage?: TokenUsage;
+  finishReason: FinishReason;
+}
+
+/**
+ * A chat model behind one streaming contract, implemented for OpenAI-compatible endpoints and for the
+ * embedded local model. `onDelta` is called for every piece of text as it arrives.
+ */
+export interface ChatProvider {
+  readonly kind: 'openai' | 'local';
+  stream(request: ChatRequest, onDelta: (delta: ChatDelta) => void): Promise<ChatResult>;
+}
+
+/**
+ * A provider error classified for Temporal's retry policy. `retryable` follows the house rule: 408, 409, 429
+ * and 5xx (and dropped connections) retry; 400/401/403/404/422 do not.
+ */
+export class ProviderError extends Error {
+  override name = 'ProviderError';
+  constructor(
+    message: string,
+    readonly type: ProviderErrorType,
+    readonly retryable: boolean,
+    readonly status?: number,
+    /** Milliseconds the server asked us to wait (`retry-after` / `retry-after-ms`). */
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}
+
+export type ProviderErrorType =
+  | 'RateLimited'
+  | 'ServerError'
+  | 'RequestTimeout'
+  | 'Conflict'
+  | 'ConnectionError'
+  | 'StreamDropped'
+  | 'BadRequest'
+  | 'AuthenticationFailed'
+  | 'PermissionDenied'
+  | 'ModelNotFound'
+  | 'UnprocessableRequest'
+  | 'ContextOverflow'
+  | 'ModelUnavailable';

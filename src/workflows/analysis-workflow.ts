@@ -1,0 +1,338 @@
+import {
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { CalibrationActivities } from '../activities/calibration-activities';
+import type { DataActivities } from '../activities/data-activities';
+import type { ParseDecisionResult } from '../activities/pipeline-activities';
+import {
+  ANALYST_AGENTS,
+  RESEARCH_AGENTS,
+  RISK_DEBATER_AGENTS,
+  type AgentName,
+  type AnalystAgent,
+} from '../core/agents';
+import {
+  changeHardCap,
+  closeLine,
+  createBudget,
+  summarizeBudget,
+  totalSpent,
+  validateHardCapChange,
+} from '../core/budget';
+import type {
+  AnalysisInput,
+  AnalysisResult,
+  BudgetStatus,
+  CallSummary,
+  DecisionSummary,
+  RunPhase,
+  RunProgress,
+} from '../core/run-types';
+import type { AnalysisInputs, DebateTurn } from '../core/types';
+import { createPipelineProxies, runAgentCall, type PipelineRunState } from './agent-call';
+import { budgetQuery, cancelRunUpdate, changeBudgetUpdate, progressQuery, usageQuery } from './definitions';
+import {
+  budgetStatusKey,
+  calibrationKey,
+  costKey,
+  dateKey,
+  decisionKey,
+  modeKey,
+  tickerKey,
+  totalTokensKey,
+} from './search-attribute-keys';
+
+/** Agent calls a run plans: four analysts, the debates, three managers/trader calls. */
+export function plannedCallCount(researchRounds: number, riskRounds: number): number {
+  return ANALYST_AGENTS.length + RESEARCH_AGENTS.length * researchRounds + 2 + RISK_DEBATER_AGENTS.length * riskRounds + 1;
+}
+
+/**
+ * One trading analysis: analysts (concurrently) -> bull/bear debate -> research manager -> trader ->
+ * risk debate -> risk manager -> structured decision. Every agent call runs the token pipeline, and the
+ * run's budget lives here, so it replays deterministically and the hard cap holds.
+ */
+export async function analysisWorkflow(input: AnalysisInput): Promise<AnalysisResult> {
+  const { request, settings } = input;
+  const startedAt = Date.now();
+  const proxies = createPipelineProxies(settings);
+  const { loadAnalysisInputs } = proxyActivities<DataActivities>({
+    startToCloseTimeout: '60s',
+    retry: { maximumAttempts: 3 },
+  });
+  const { loadCalibration } = proxyActivities<CalibrationActivities>({
+    startToCloseTimeout: '30s',
+    retry: { maximumAttempts: 3 },
+  });
+  const calibration = settings.useCalibration ? await loadCalibration() : undefined;
+  const allocations = { ...settings.agents };
+  for (const agent of Object.keys(allocations) as AgentName[]) {
+    const calibrated = calibration?.agents[agent];
+    if (calibrated) allocations[agent] = { wordLimit: calibrated.wordLimit, allocation: calibrated.allocation };
+  }
+  // Calibrated allocations are scaled back to the hard cap, so calibration moves tokens between agents only.
+  const budget = createBudget({ hardCap: settings.hardCap, agents: allocations, sharedLines: settings.sharedLines });
+
+  let phase: RunPhase = 'starting';
+  let budgetStatus: BudgetStatus = 'within';
+  const currentAgents = new Set<AgentName>();
+  const plannedCalls = plannedCallCount(request.researchRounds, request.riskRounds);
+  let cancelReason: string | undefined;
+  const scope = new CancellationScope();
+
+  const state: PipelineRunState = {
+    request,
+    settings,
+    budget,
+    calibration,
+    calls: [],
+    degradations: [],
+    onCallFinished: (summary: CallSummary) => {
+      currentAgents.delete(summary.agent);
+      upsertSearchAttributes([
+        { key: totalTokensKey, value: totalSpent(budget) },
+        { key: costKey, value: roundCost(runCost()) },
+      ]);
+    },
+  };
+  const runCost = () => state.calls.reduce((sum, call) => sum + (call.costUsd ?? 0), 0);
+  const currentBudgetStatus = (): BudgetStatus =>
+    state.degradations.length === 0 ? 'within' : totalSpent(budget) >= budget.hardCap ? 'exhausted' : 'degraded';
+
+  const progress = (): RunProgress => ({
+    phase,
+    currentAgents: [...currentAgents],
+    completedCalls: state.calls.length,
+    plannedCalls,
+    tokensSpent: totalSpent(budget),
+    hardCap: budget.hardCap,
+    costUsd: runCost(),
+    degradations: [...state.degradations],
+    budgetStatus: currentBudgetStatus(),
+  });
+  setHandler(progressQuery, progress);
+  setHandler(budgetQuery, () => summarizeBudget(budget));
+  setHandler(usageQuery, () => [...state.calls]);
+  setHandler(
+    changeBudgetUpdate,
+    ({ hardCap }) => {
+      changeHardCap(budget, hardCap);
+      return summarizeBudget(budget);
+    },
+    {
+      validator: ({ hardCap }) => {
+        const problem = validateHardCapChange(budget, hardCap);
+        if (problem) throw new Error(problem);
+      },
+    },
+  );
+  setHandler(cancelRunUpdate, ({ reason }) => {
+    cancelReason = reason ?? 'cancelled by request';
+    scope.cancel();
+    return { cancelled: true };
+  });
+
+  upsertSearchAttributes([
+    { key: tickerKey, value: request.ticker.toUpperCase() },
+    { key: dateKey, value: request.date },
+    { key: modeKey, value: request.mode },
+    { key: budgetStatusKey, value: 'running' },
+    { key: totalTokensKey, value: 0 },
+    { key: costKey, value: 0 },
+    ...(calibration ? [{ key: calibrationKey, value: calibration.version }] : []),
+  ]);
+
+  const reports: Partial<Record<AgentName, string>> = {};
+  let investmentPlan: string | undefined;
+  let traderPlan: string | undefined;
+  let decision: DecisionSummary | undefined;
+  let dataSource = '';
+
+  const call = async (
+    agent: AgentName,
+    round: number,
+    totalRounds: number,
+    context: Parameters<typeof runAgentCall>[2]['context'],
+    extra: Partial<Parameters<typeof runAgentCall>[2]> = {},
+  ) => {
+    currentAgents.add(agent);
+    try {
+      return await runAgentCall(state, proxies, {
+        agent,
+        round,
+        totalRounds,
+        roundsLeft: totalRounds - round + 1,
+        context,
+        ...extra,
+      });
+    } finally {
+      currentAgents.delete(agent);
+    }
+  };
+
+  try {
+    await scope.run(async () => {
+      const inputs: AnalysisInputs = await loadAnalysisInputs({
+        ticker: request.ticker,
+        date: request.date,
+        lookbackDays: settings.lookbackDays,
+      });
+      dataSource = inputs.sourceLabel;
+      const base = { ticker: request.ticker, date: inputs.date };
+
+      phase = 'analysts';
+      await Promise.all(
+        ANALYST_AGENTS.map(async (agent) => {
+          const outcome = await call(agent, 1, 1, { ...base, inputs });
+          if (outcome) reports[agent] = outcome.text;
+          closeLine(budget, agent);
+        }),
+      );
+      const analystReports = (): Partial<Record<AnalystAgent, string>> => {
+        const selected: Partial<Record<AnalystAgent, string>> = {};
+        for (const agent of ANALYST_AGENTS) if (reports[agent]) selected[agent] = reports[agent];
+        return selected;
+      };
+
+      phase = 'research-debate';
+      const researchDebate: DebateTurn[] = [];
+      debate: for (let round = 1; round <= request.researchRounds; round += 1) {
+        for (const agent of RESEARCH_AGENTS) {
+          const outcome = await call(agent, round, request.researchRounds, {
+            ...base,
+            reports: analystReports(),
+            researchDebate: [...researchDebate],
+          });
+          if (!outcome) {
+            state.degradations.push(`research debate stopped after round ${round - 1}: the budget left no room for ${agent}`);
+            break debate;
+          }
+          researchDebate.push({ agent, round, text: outcome.text });
+          reports[agent] = outcome.text;
+        }
+      }
+      RESEARCH_AGENTS.forEach((agent) => closeLine(budget, agent));
+
+      phase = 'research-manager';
+      const plan = await call('research_manager', 1, 1, { ...base, reports: analystReports(), researchDebate });
+      closeLine(budget, 'research_manager');
+      investmentPlan = plan?.text;
+      if (investmentPlan) reports.research_manager = investmentPlan;
+
+      phase = 'trader';
+      const trader = await call('trader', 1, 1, { ...base, reports: analystReports(), investmentPlan });
+      closeLine(budget, 'trader');
+      traderPlan = trader?.text;
+      if (traderPlan) reports.trader = traderPlan;
+
+      phase = 'risk-debate';
+      const riskDebate: DebateTurn[] = [];
+      risk: for (let round = 1; round <= request.riskRounds; round += 1) {
+        for (const agent of RISK_DEBATER_AGENTS) {
+          const outcome = await call(agent, round, request.riskRounds, {
+            ...base,
+            reports: analystReports(),
+            investmentPlan,
+            traderPlan,
+            researchDebate,
+            riskDebate: [...riskDebate],
+          });
+          if (!outcome) {
+            state.degradations.push(`risk debate stopped after round ${round - 1}: the budget left no room for ${agent}`);
+            break risk;
+          }
+          riskDebate.push({ agent, round, text: outcome.text });
+          reports[agent] = outcome.text;
+        }
+      }
+      RISK_DEBATER_AGENTS.forEach((agent) => closeLine(budget, agent));
+
+      phase = 'risk-manager';
+      const riskContext = { ...base, reports: analystReports(), investmentPlan, traderPlan, researchDebate, riskDebate };
+      const riskManager = await call('risk_manager', 1, 1, riskContext, { skipLimit: true });
+      closeLine(budget, 'risk_manager');
+      if (riskManager) {
+        reports.risk_manager = riskManager.text;
+        const wordLimit = request.mode === 'optimized' ? settings.agents.risk_manager.wordLimit : undefined;
+        let parsed: ParseDecisionResult = await proxies.parseDecision({ text: riskManager.text, wordLimit });
+        if (!parsed.ok) {
+          const repaired = await call('risk_manager', 1, 1, riskContext, {
+            repair: { malformedAnswer: riskManager.text, error: parsed.error },
+            budgetLine: 'summary_output',
+            skipLimit: true,
+            callSuffix: '/repair',
+          });
+          if (repaired) parsed = await proxies.parseDecision({ text: repaired.text, wordLimit });
+          if (!parsed.ok) {
+            throw ApplicationFailure.nonRetryable(
+              `The risk manager did not give a valid decision even after one repair attempt: ${parsed.error}`,
+              'MalformedDecision',
+            );
+          }
+        }
+        decision = parsed.decision;
+      } else {
+        state.degradations.push('no decision: the budget left no room for the risk manager');
+      }
+    });
+    phase = 'completed';
+  } catch (error) {
+    if (!isCancellation(error) || cancelReason === undefined) {
+      phase = 'failed';
+      upsertSearchAttributes([{ key: budgetStatusKey, value: 'failed' }]);
+      throw error;
+    }
+    phase = 'cancelled';
+  }
+
+  budgetStatus = currentBudgetStatus();
+  const totals = state.calls.reduce(
+    (sum, call) => ({
+      promptTokens: sum.promptTokens + call.promptTokens,
+      completionTokens: sum.completionTokens + call.completionTokens,
+      lostTokens: sum.lostTokens + call.lostTokens,
+    }),
+    { promptTokens: 0, completionTokens: 0, lostTokens: 0 },
+  );
+  upsertSearchAttributes([
+    { key: totalTokensKey, value: totalSpent(budget) },
+    { key: costKey, value: roundCost(runCost()) },
+    { key: budgetStatusKey, value: phase === 'cancelled' ? 'cancelled' : budgetStatus },
+    ...(decision ? [{ key: decisionKey, value: decision.action }] : []),
+  ]);
+
+  return {
+    workflowId: workflowInfo().workflowId,
+    request,
+    status: phase === 'cancelled' ? 'cancelled' : 'completed',
+    decision,
+    provider: settings.provider,
+    model: settings.model,
+    calibrationVersion: state.calibration?.version,
+    reports,
+    investmentPlan,
+    traderPlan,
+    calls: state.calls,
+    totals: {
+      ...totals,
+      totalTokens: totalSpent(budget),
+      costUsd: runCost(),
+      wallTimeMs: Date.now() - startedAt,
+    },
+    budget: summarizeBudget(budget),
+    budgetStatus,
+    degradations: state.degradations,
+    cancelReason,
+    dataSource,
+  };
+}
+
+function roundCost(value: number): number {
+  return Math.round(value * 1e6) / 1e6;
+}
