@@ -59,7 +59,8 @@ our_pid() {
 # A server started elsewhere (another checkout, `temporal server start-dev` by hand) may lack our attributes;
 # register the missing ones so that workflows setting them do not fail.
 ensure_search_attributes() {
-  local existing line name type
+  local existing line name type attributes
+  attributes="$(search_attributes)"
   existing="$("$temporal" operator search-attribute list --address "$address" --command-timeout 10s 2>/dev/null || true)"
   while IFS= read -r line; do
     name="${line%%=*}"
@@ -70,7 +71,7 @@ ensure_search_attributes() {
       "$temporal" operator search-attribute create --address "$address" --command-timeout 30s \
         --name "$name" --type "$type" >/dev/null
     fi
-  done < <(search_attributes)
+  done <<<"$attributes"
 }
 
 ensure_cli() {
@@ -88,7 +89,7 @@ start() {
 
   if healthy; then
     ensure_search_attributes
-    say "reusing the Temporal server already running at $address (UI http://$ip:$ui_port)"
+    say "reusing the Temporal server already running at $address (its UI, if started here: http://$ip:$ui_port)"
     return 0
   fi
   if port_open; then
@@ -96,10 +97,13 @@ start() {
   fi
 
   local arguments=(server start-dev --db-filename "$db_file" --ip "$ip" --port "$port" --ui-port "$ui_port" --log-level warn)
-  local line
+  # Read into a variable first: a failure inside `< <(...)` would not stop the script.
+  local attributes line
+  attributes="$(search_attributes)"
+  [ -n "$attributes" ] || fail "src/config/search-attributes.ts lists no search attributes."
   while IFS= read -r line; do
     arguments+=(--search-attribute "$line")
-  done < <(search_attributes)
+  done <<<"$attributes"
   if [ -n "${TEMPORAL_DEV_ARGS:-}" ]; then
     # Word splitting is intended: extra flags come as one string.
     # shellcheck disable=SC2206

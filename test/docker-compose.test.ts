@@ -36,7 +36,9 @@ const composeSchema = z.object({
 });
 type Service = z.infer<typeof serviceSchema>;
 
-const compose = composeSchema.parse(parseYaml(readFileSync(path.join(projectDirectory, 'docker-compose.yml'), 'utf8')));
+const compose = composeSchema.parse(
+  parseYaml(readFileSync(path.join(projectDirectory, 'docker-compose.yml'), 'utf8')),
+);
 
 function service(name: string): Service {
   const found = compose.services[name];
@@ -51,7 +53,9 @@ function healthcheckText(name: string): string {
 }
 
 function environmentOf(name: string): Record<string, string> {
-  return Object.fromEntries(Object.entries(service(name).environment ?? {}).map(([key, value]) => [key, String(value)]));
+  return Object.fromEntries(
+    Object.entries(service(name).environment ?? {}).map(([key, value]) => [key, String(value)]),
+  );
 }
 
 /** `NAME=TYPE NAME=TYPE ...` as the set-up service lists them. */
@@ -78,7 +82,13 @@ function setupScript(): string {
 
 describe('docker-compose.yml', () => {
   test('names the production-shaped services', () => {
-    for (const name of ['postgresql', 'temporal', 'temporal-setup-search-attributes', 'temporal-ui', 'tokenflow-worker']) {
+    for (const name of [
+      'postgresql',
+      'temporal',
+      'temporal-setup-search-attributes',
+      'temporal-ui',
+      'tokenflow-worker',
+    ]) {
       service(name);
     }
   });
@@ -87,7 +97,10 @@ describe('docker-compose.yml', () => {
     assert.equal(service('postgresql').image, 'postgres:16');
     assert.match(service('temporal').image ?? '', /^temporalio\/auto-setup:1\.29\.\d+$/);
     assert.match(service('temporal-ui').image ?? '', /^temporalio\/ui:\d+\.\d+\.\d+$/);
-    assert.match(service('temporal-setup-search-attributes').image ?? '', /^temporalio\/admin-tools:1\.29\.\d+-/);
+    assert.match(
+      service('temporal-setup-search-attributes').image ?? '',
+      /^temporalio\/admin-tools:1\.29\.\d+-/,
+    );
   });
 
   test('publishes the Temporal frontend on 7233 and the UI on 8080, and nothing of PostgreSQL', () => {
@@ -105,7 +118,9 @@ describe('docker-compose.yml', () => {
 
   test('starts each service only once what it needs is healthy or done', () => {
     const conditions = (name: string): Record<string, string> =>
-      Object.fromEntries(Object.entries(service(name).depends_on ?? {}).map(([key, value]) => [key, value.condition]));
+      Object.fromEntries(
+        Object.entries(service(name).depends_on ?? {}).map(([key, value]) => [key, value.condition]),
+      );
     assert.deepEqual(conditions('temporal'), { postgresql: 'service_healthy' });
     assert.deepEqual(conditions('temporal-setup-search-attributes'), { temporal: 'service_healthy' });
     assert.deepEqual(conditions('temporal-ui'), { temporal: 'service_healthy' });
@@ -121,11 +136,15 @@ describe('docker-compose.yml', () => {
     assert.equal(environment.POSTGRES_SEEDS, 'postgresql');
     assert.equal(environment.SKIP_ADD_CUSTOM_SEARCH_ATTRIBUTES, 'true');
     const configPath = environment.DYNAMIC_CONFIG_FILE_PATH ?? '';
-    const mount = service('temporal').configs?.find((config) => config.target === path.posix.join('/etc/temporal', configPath));
+    const mount = service('temporal').configs?.find(
+      (config) => config.target === path.posix.join('/etc/temporal', configPath),
+    );
     assert.ok(mount, `no config is mounted at /etc/temporal/${configPath}`);
     const content = compose.configs?.[mount.source]?.content;
     assert.ok(content, `config ${mount.source} has no content`);
-    const dynamicConfig = z.record(z.string(), z.array(z.object({ value: z.unknown() }))).parse(parseYaml(content));
+    const dynamicConfig = z
+      .record(z.string(), z.array(z.object({ value: z.unknown() })))
+      .parse(parseYaml(content));
     assert.deepEqual(dynamicConfig['system.enableActivityEagerExecution'], [{ value: true }]);
   });
 
@@ -139,7 +158,10 @@ describe('docker-compose.yml', () => {
     assert.equal(environment.TEMPORAL_ADDRESS, 'temporal:7233');
     assert.equal(environment.OPENAI_BASE_URL, '${OPENAI_BASE_URL:-}');
     assert.equal(environment.OPENAI_API_KEY, '${OPENAI_API_KEY:-}');
-    assert.ok(worker.volumes?.some((volume) => volume.endsWith(':/data')), 'the worker keeps no /data volume for its usage database');
+    assert.ok(
+      worker.volumes?.some((volume) => volume.endsWith(':/data')),
+      'the worker keeps no /data volume for its usage database',
+    );
 
     const dockerfile = readFileSync(path.join(projectDirectory, 'Dockerfile'), 'utf8');
     assert.match(dockerfile, /^FROM node:20-bookworm-slim AS build$/m);
@@ -155,18 +177,33 @@ describe('docker-compose.yml', () => {
 
   test('stays within the custom search attributes that SQL visibility allows per type', () => {
     // Temporal's documented limits for SQL (PostgreSQL, MySQL, SQLite) visibility stores.
-    const limits: Record<string, number> = { Bool: 3, Datetime: 3, Double: 3, Int: 3, Keyword: 10, KeywordList: 3, Text: 3 };
+    const limits: Record<string, number> = {
+      Bool: 3,
+      Datetime: 3,
+      Double: 3,
+      Int: 3,
+      Keyword: 10,
+      KeywordList: 3,
+      Text: 3,
+    };
     const counts = new Map<string, number>();
     for (const type of Object.values(SEARCH_ATTRIBUTES)) counts.set(type, (counts.get(type) ?? 0) + 1);
     for (const [type, count] of counts) {
-      assert.ok(count <= (limits[type] ?? 0), `${count} ${type} search attributes exceed the SQL visibility limit of ${limits[type]}`);
+      assert.ok(
+        count <= (limits[type] ?? 0),
+        `${count} ${type} search attributes exceed the SQL visibility limit of ${limits[type]}`,
+      );
     }
   });
 
   test('escapes every shell variable of the set-up script and health checks from Compose interpolation', () => {
     const shellTexts = [setupScript(), ...['postgresql', 'temporal', 'temporal-ui'].map(healthcheckText)];
     for (const text of shellTexts) {
-      assert.doesNotMatch(text.replaceAll('$$', ''), /\$/, `a single $ in "${text.slice(0, 60)}..." would be replaced by Compose from the host environment`);
+      assert.doesNotMatch(
+        text.replaceAll('$$', ''),
+        /\$/,
+        `a single $ in "${text.slice(0, 60)}..." would be replaced by Compose from the host environment`,
+      );
     }
   });
 });
@@ -196,14 +233,23 @@ describe('the set-up script against a real Temporal server', () => {
       const { stdout } = await run('sh', ['-c', script], { env: scriptEnvironment, timeout: 120_000 });
       assert.equal(stdout.match(/registered/g)?.length, Object.keys(SEARCH_ATTRIBUTES).length);
     }
-    const { stdout } = await run(temporal, ['operator', 'search-attribute', 'list', '--address', environment.address, '--output', 'json'], {
-      env: scriptEnvironment,
-    });
+    const { stdout } = await run(
+      temporal,
+      ['operator', 'search-attribute', 'list', '--address', environment.address, '--output', 'json'],
+      {
+        env: scriptEnvironment,
+      },
+    );
     const listed = z.object({ customAttributes: z.record(z.string(), z.string()) }).parse(JSON.parse(stdout));
     const expected = Object.fromEntries(
-      Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => [name, `INDEXED_VALUE_TYPE_${type.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()}`]),
+      Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => [
+        name,
+        `INDEXED_VALUE_TYPE_${type.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()}`,
+      ]),
     );
-    const actual = Object.fromEntries(Object.keys(SEARCH_ATTRIBUTES).map((name) => [name, listed.customAttributes[name]]));
+    const actual = Object.fromEntries(
+      Object.keys(SEARCH_ATTRIBUTES).map((name) => [name, listed.customAttributes[name]]),
+    );
     assert.deepEqual(actual, expected);
   });
 });

@@ -88,6 +88,17 @@ describe('threads and the generation queue (no model needed)', () => {
 });
 
 describe('model file problems', () => {
+  test('maxTokens below 1 is refused before the model is touched (llama.cpp reads 0 as no limit)', async () => {
+    const provider = createLocalProvider({
+      ...options,
+      modelPath: path.join(os.tmpdir(), 'no-such-model.gguf'),
+    });
+    await assert.rejects(
+      provider.stream({ model: 'x', messages: [{ role: 'user', content: 'hi' }], maxTokens: 0 }, () => {}),
+      isProviderError('BadRequest'),
+    );
+  });
+
   test('a missing file is ModelUnavailable, non-retryable, and says how to get one', async () => {
     const provider = createLocalProvider({
       ...options,

@@ -92,7 +92,7 @@ describe('trackUsage', () => {
     const activities = createUsageActivities({ store, now: fixedClock });
     store.close();
     await assert.rejects(environment().run(activities.trackUsage, usageRecord()), (error: unknown) => {
-      assert.ok(!(error instanceof ApplicationFailure), 'a closed database is not the caller\'s fault');
+      assert.ok(!(error instanceof ApplicationFailure), "a closed database is not the caller's fault");
       assert.match(String(error), /not open/);
       return true;
     });
@@ -119,7 +119,11 @@ describe('recordRunSummary', () => {
     await activityEnvironment.run(activities.recordRunSummary, summary);
     assert.deepEqual(store.getRun('analysis-AAPL'), { ...summary, finishedAt: '2024-06-01T09:15:00.000Z' });
 
-    await activityEnvironment.run(activities.recordRunSummary, { ...summary, decision: 'SELL', finishedAt: '2024-06-01T09:20:00.000Z' });
+    await activityEnvironment.run(activities.recordRunSummary, {
+      ...summary,
+      decision: 'SELL',
+      finishedAt: '2024-06-01T09:20:00.000Z',
+    });
     const runs = store.listRuns();
     assert.equal(runs.length, 1);
     assert.equal(runs[0]?.decision, 'SELL');

@@ -37,7 +37,9 @@ export function createUsageActivities(dependencies: UsageActivityDependencies): 
   return {
     async trackUsage(record) {
       // Workflows never read the clock, so the time of the record is taken here.
-      const stamped: UsageRecord = record.recordedAt ? record : { ...record, recordedAt: now().toISOString() };
+      const stamped: UsageRecord = record.recordedAt
+        ? record
+        : { ...record, recordedAt: now().toISOString() };
       try {
         return store.recordUsage(stamped);
       } catch (error) {
@@ -46,7 +48,9 @@ export function createUsageActivities(dependencies: UsageActivityDependencies): 
     },
 
     async recordRunSummary(summary) {
-      const stamped: RunSummary = summary.finishedAt ? summary : { ...summary, finishedAt: now().toISOString() };
+      const stamped: RunSummary = summary.finishedAt
+        ? summary
+        : { ...summary, finishedAt: now().toISOString() };
       try {
         store.recordRun(stamped);
       } catch (error) {

@@ -37,10 +37,22 @@ describe('run budget', () => {
     assert.equal(budget.lines.market_analyst.allocation, 750);
   });
 
-  test('an agent gets its own line plus the shared pool, never a later agent’s line', () => {
+  test('an agent gets its own line plus its share of the pool, never a later agent’s line', () => {
     const budget = seedBudget();
-    assert.equal(availableFor(budget, 'market_analyst'), 3000 + 5000);
-    assert.equal(availableFor(budget, 'trader'), 1500 + 5000);
+    // 28,000 tokens are allocated to agents; the market analyst's 3,000 entitle it to 3/28 of the 5,000 pool.
+    assert.equal(availableFor(budget, 'market_analyst'), 3000 + Math.floor((5000 * 3000) / 28000));
+    assert.equal(availableFor(budget, 'trader'), 1500 + Math.floor((5000 * 1500) / 28000));
+  });
+
+  test('the last open agent gets the whole pool', () => {
+    const budget = seedBudget();
+    for (const name of Object.keys(budget.lines)) {
+      if (name !== 'risk_manager' && name !== 'system_context' && name !== 'summary_output' && name !== 'buffer_overhead') {
+        closeLine(budget, name as Parameters<typeof closeLine>[1]);
+      }
+    }
+    // Closed lines never spent anything, so their allocations joined the pool too.
+    assert.equal(availableFor(budget, 'risk_manager'), 40000 - 2000 - 5000);
   });
 
   test('unused allocation of a closed line flows to later agents', () => {
@@ -50,21 +62,31 @@ describe('run budget', () => {
     settle(budget, reservation, 1200);
     const before = availableFor(budget, 'trader');
     closeLine(budget, 'market_analyst');
-    assert.equal(availableFor(budget, 'trader'), before + 1800);
+    const after = availableFor(budget, 'trader');
+    assert.ok(after > before, `${after} > ${before}`);
+    // The whole leftover reaches the last agent.
+    for (const name of Object.keys(budget.lines)) {
+      if (!['risk_manager', 'system_context', 'summary_output', 'buffer_overhead'].includes(name)) {
+        closeLine(budget, name as Parameters<typeof closeLine>[1]);
+      }
+    }
+    assert.equal(availableFor(budget, 'risk_manager'), 40000 - 1200 - 2000 - 5000);
   });
 
   test('a multi-round agent keeps a share of its line for later rounds', () => {
     const budget = seedBudget();
-    assert.equal(availableFor(budget, 'bull_researcher', 3), 500 + 5000);
-    assert.equal(availableFor(budget, 'bull_researcher', 1), 1500 + 5000);
+    const poolShare = Math.floor((5000 * 1500) / 28000);
+    assert.equal(availableFor(budget, 'bull_researcher', 3), 500 + poolShare);
+    assert.equal(availableFor(budget, 'bull_researcher', 1), 1500 + poolShare);
   });
 
   test('a reservation that does not fit is refused and changes nothing', () => {
     const budget = seedBudget();
     const before = runRemaining(budget);
-    assert.equal(reserve(budget, 'x', 'trader', 6501), undefined);
+    const available = availableFor(budget, 'trader');
+    assert.equal(reserve(budget, 'x', 'trader', available + 1), undefined);
     assert.equal(runRemaining(budget), before);
-    assert.ok(reserve(budget, 'y', 'trader', 6500));
+    assert.ok(reserve(budget, 'y', 'trader', available));
   });
 
   test('retry allowance comes from the buffer and excess spend is charged there', () => {

@@ -90,18 +90,27 @@ export function remainingOnLine(state: BudgetState, line: BudgetLine): number {
 
 /**
  * Tokens `line` may reserve now: its own remaining allocation (a share of it when it has more rounds to
- * come), plus what no other open line claims. `system_context` is a shared pool, never protected.
+ * come), plus its fair share of the free pool (`system_context` and the leftovers of finished lines), in
+ * proportion to its allocation among the agents still to run, so an early agent with a large prompt cannot
+ * starve the ones after it. The last open agent gets the whole pool.
  */
 export function availableFor(state: BudgetState, line: BudgetLine, roundsLeft = 1): number {
   let protectedTokens = 0;
+  let openAgentAllocation = 0;
   for (const name of Object.keys(state.lines) as BudgetLine[]) {
-    if (name === line || name === 'system_context') continue;
     const other = state.lines[name];
-    if (!other.closed) protectedTokens += lineRemaining(other);
+    if (name === line || name === 'system_context' || other.closed) continue;
+    protectedTokens += lineRemaining(other);
+    if (!(SHARED_BUDGET_LINES as readonly string[]).includes(name)) openAgentAllocation += other.allocation;
   }
   const own = lineRemaining(state.lines[line]);
   const keptForLaterRounds = roundsLeft > 1 ? Math.ceil((own * (roundsLeft - 1)) / roundsLeft) : 0;
-  return Math.max(0, runRemaining(state) - protectedTokens - keptForLaterRounds);
+  const usable = Math.max(0, runRemaining(state) - protectedTokens - keptForLaterRounds);
+  const ownThisRound = Math.min(usable, own - keptForLaterRounds);
+  const pool = usable - ownThisRound;
+  const weight = state.lines[line].allocation;
+  const share = weight + openAgentAllocation > 0 ? Math.floor((pool * weight) / (weight + openAgentAllocation)) : pool;
+  return ownThisRound + share;
 }
 
 /**

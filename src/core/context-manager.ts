@@ -74,7 +74,8 @@ const HEADING = /^\s*#{1,6}\s/;
 const TABLE_ROW = /\|.*\|/;
 const WHITESPACE_RUN = /\s+/;
 
-interface DigestUnit {
+/** One sentence (or table row) of a text being digested, with what makes it worth keeping. */
+export interface DigestUnit {
   text: string;
   index: number;
   words: number;

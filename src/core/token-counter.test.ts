@@ -7,6 +7,7 @@ import {
   createTiktokenCounter,
   getTiktokenEncoder,
   sharedTiktokenCounter,
+  splitAtHeadings,
   withCountCache,
 } from './token-counter';
 import type { ChatMessage, TokenCounter } from './types';
@@ -104,6 +105,46 @@ describe('createTiktokenCounter', () => {
     counter.count(REPORT);
     assert.equal(countCacheStatistics(counter)?.hits, 0);
     assert.equal(countCacheStatistics(counter)?.misses, 2);
+  });
+});
+
+describe('counting prompts section by section', () => {
+  const section = (title: string, body: string): string => `## ${title}\n${body}`;
+  const marketReport = section(
+    'Market analyst report',
+    `${REPORT}\n### Levels\nSupport 2727, resistance 2900.`,
+  );
+  const newsReport = section('News analyst report', REPORT.replace(/2874.56/g, '2799.55'));
+  const edgeCases = section(
+    'Odd endings',
+    'a path /usr/local/\n\n#hashtag\n\n\n/leading slash!!!\n   \n## x',
+  );
+
+  test('sums to exactly what encoding the whole text gives, in both encodings', () => {
+    const prompt = [marketReport, newsReport, edgeCases, section('Task', 'Decide.')].join('\n\n');
+    assert.ok(splitAtHeadings(prompt).length >= 5);
+    assert.equal(splitAtHeadings(prompt).join(''), prompt);
+    for (const encoding of ['o200k_base', 'cl100k_base'] as const) {
+      const counter = createTiktokenCounter(encoding);
+      assert.equal(counter.count(prompt), getTiktokenEncoder(encoding).encode(prompt).length, encoding);
+    }
+  });
+
+  test('encodes a report shared by two agents’ prompts once', () => {
+    const counter = createTiktokenCounter('o200k_base');
+    counter.countMessages([
+      { role: 'user', content: [marketReport, newsReport, section('Task', 'Bull case.')].join('\n\n') },
+    ]);
+    const before = countCacheStatistics(counter);
+    const traderPrompt = [marketReport, newsReport, section('Task', 'Trading plan.')].join('\n\n');
+    assert.equal(
+      counter.countMessages([{ role: 'user', content: traderPrompt }]),
+      3 + 3 + 1 + getTiktokenEncoder('o200k_base').encode(traderPrompt).length,
+    );
+    const after = countCacheStatistics(counter);
+    // The role and the report pieces hit; the new prompt and its new task piece miss.
+    assert.equal((after?.misses ?? 0) - (before?.misses ?? 0), 2);
+    assert.ok((after?.hits ?? 0) - (before?.hits ?? 0) >= 3);
   });
 });
 

@@ -142,10 +142,32 @@ function messagesKey(messages: readonly ChatMessage[]): string {
   return key;
 }
 
+/** Texts shorter than this are encoded whole; longer ones are counted heading by heading. */
+const SPLIT_MIN_LENGTH = 2048;
+
+/**
+ * Splits a text before every line that starts with `#` (each `## section` of a prompt), the newlines staying
+ * with the piece before. The sum of the pieces' token counts equals the whole text's count: the o200k_base
+ * and cl100k_base pre-tokenizers never join a newline run with a following `#` (a punctuation run only
+ * absorbs trailing newlines and `/`), and BPE merges never cross pre-tokens. So a report re-sent inside ten
+ * different prompts is encoded once, not ten times.
+ */
+export function splitAtHeadings(text: string): string[] {
+  const pieces: string[] = [];
+  let start = 0;
+  for (let index = text.indexOf('\n#'); index >= 0; index = text.indexOf('\n#', index + 1)) {
+    pieces.push(text.slice(start, index + 1));
+    start = index + 1;
+  }
+  pieces.push(text.slice(start));
+  return pieces;
+}
+
 /**
  * A counter for OpenAI models through js-tiktoken. Counts are cached by content (`cacheEntries`, default
- * {@link DEFAULT_COUNT_CACHE_ENTRIES}; 0 disables the cache), so a report counted for ten agents is encoded
- * once. Special-token text such as `<|endoftext|>` in user data is counted as ordinary text, as the API
+ * {@link DEFAULT_COUNT_CACHE_ENTRIES}; 0 disables the cache), and long texts are counted as the sum of their
+ * `#`-headed pieces ({@link splitAtHeadings}), so a report counted for ten agents' prompts is encoded once.
+ * Special-token text such as `<|endoftext|>` in user data is counted as ordinary text, as the API
  * treats it.
  */
 export function createTiktokenCounter(
@@ -154,8 +176,16 @@ export function createTiktokenCounter(
 ): TokenCounter {
   const encoder = getTiktokenEncoder(encoding);
   const cache = new CountCache(options.cacheEntries ?? DEFAULT_COUNT_CACHE_ENTRIES);
+  const encodeCount = (text: string): number => encoder.encode(text, [], []).length;
+  const countPieces = (text: string): number => {
+    if (text.length < SPLIT_MIN_LENGTH || !text.includes('\n#')) return encodeCount(text);
+    let total = 0;
+    for (const piece of splitAtHeadings(text))
+      total += cache.lookup(contentKey(piece), () => encodeCount(piece));
+    return total;
+  };
   const count = (text: string): number =>
-    text === '' ? 0 : cache.lookup(contentKey(text), () => encoder.encode(text, [], []).length);
+    text === '' ? 0 : cache.lookup(contentKey(text), () => countPieces(text));
   const counter: TokenCounter = {
     name: encoding,
     count,

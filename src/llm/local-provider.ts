@@ -104,6 +104,9 @@ async function generate(
     await sequence.evaluateWithoutGeneratingNewTokens(
       promptTokens.slice(start, Math.min(start + PROMPT_SLICE_TOKENS, prefixEnd)),
     );
+    // Reading a long prompt on CPU takes many seconds with no text: an empty delta per slice lets the
+    // invoke activity heartbeat, so the heartbeat timeout still tells a slow prompt from a hung one.
+    onDelta({ text: '' });
   }
   if (signal?.aborted) throw abortReason(signal);
 

@@ -63,9 +63,12 @@ describe('recordUsage', () => {
     const record = makeRecord({ callId: 'wf/market_analyst/0', completionTokens: 200 });
     assert.deepEqual(store.recordUsage(record), { inserted: true });
     // A retried track activity may carry different numbers (e.g. a later clock); the first write wins.
-    assert.deepEqual(store.recordUsage({ ...record, completionTokens: 999, recordedAt: '2024-03-06T00:00:00.000Z' }), {
-      inserted: false,
-    });
+    assert.deepEqual(
+      store.recordUsage({ ...record, completionTokens: 999, recordedAt: '2024-03-06T00:00:00.000Z' }),
+      {
+        inserted: false,
+      },
+    );
     const rows = store.listUsage();
     assert.equal(rows.length, 1);
     assert.equal(rows[0]?.completionTokens, 200);
@@ -102,7 +105,10 @@ describe('recordUsage', () => {
       name: 'UsageStoreError',
       message: /unknown agent "janitor"/,
     });
-    assert.throws(() => store.recordUsage(makeRecord({ completionTokens: -1 })), /completionTokens must be a non-negative integer/);
+    assert.throws(
+      () => store.recordUsage(makeRecord({ completionTokens: -1 })),
+      /completionTokens must be a non-negative integer/,
+    );
     assert.throws(() => store.recordUsage(makeRecord({ recordedAt: 'yesterday' })), UsageStoreError);
     assert.equal(store.listUsage().length, 0);
     store.close();
@@ -112,16 +118,42 @@ describe('recordUsage', () => {
 describe('listUsage', () => {
   test('filters by workflow, agent and time; a limit keeps the latest records, oldest first', () => {
     const store = openUsageStore(':memory:');
-    const times = ['2024-03-01T00:00:00.000Z', '2024-03-02T00:00:00.000Z', '2024-03-03T00:00:00.000Z', '2024-03-04T00:00:00.000Z'];
+    const times = [
+      '2024-03-01T00:00:00.000Z',
+      '2024-03-02T00:00:00.000Z',
+      '2024-03-03T00:00:00.000Z',
+      '2024-03-04T00:00:00.000Z',
+    ];
     // Written out of time order on purpose: order must come from recordedAt, not insertion.
     for (const index of [2, 0, 3, 1]) {
-      store.recordUsage(makeRecord({ recordedAt: times[index], workflowId: index < 2 ? 'wf-a' : 'wf-b', agent: index % 2 ? 'trader' : 'news_analyst' }));
+      store.recordUsage(
+        makeRecord({
+          recordedAt: times[index],
+          workflowId: index < 2 ? 'wf-a' : 'wf-b',
+          agent: index % 2 ? 'trader' : 'news_analyst',
+        }),
+      );
     }
-    assert.deepEqual(store.listUsage().map((record) => record.recordedAt), times);
-    assert.deepEqual(store.listUsage({ limit: 2 }).map((record) => record.recordedAt), times.slice(2));
-    assert.deepEqual(store.listUsage({ workflowId: 'wf-a' }).map((record) => record.recordedAt), times.slice(0, 2));
-    assert.deepEqual(store.listUsage({ agent: 'trader' }).map((record) => record.recordedAt), [times[1], times[3]]);
-    assert.deepEqual(store.listUsage({ since: '2024-03-03' }).map((record) => record.recordedAt), times.slice(2));
+    assert.deepEqual(
+      store.listUsage().map((record) => record.recordedAt),
+      times,
+    );
+    assert.deepEqual(
+      store.listUsage({ limit: 2 }).map((record) => record.recordedAt),
+      times.slice(2),
+    );
+    assert.deepEqual(
+      store.listUsage({ workflowId: 'wf-a' }).map((record) => record.recordedAt),
+      times.slice(0, 2),
+    );
+    assert.deepEqual(
+      store.listUsage({ agent: 'trader' }).map((record) => record.recordedAt),
+      [times[1], times[3]],
+    );
+    assert.deepEqual(
+      store.listUsage({ since: '2024-03-03' }).map((record) => record.recordedAt),
+      times.slice(2),
+    );
     assert.throws(() => store.listUsage({ limit: -1 }), /limit must be a non-negative integer/);
     store.close();
   });
@@ -131,14 +163,48 @@ describe('agentStatistics', () => {
   test('computes means, medians, rates, MAPE and cost from known rows', () => {
     const store = openUsageStore(':memory:');
     const market: Array<Partial<UsageRecord>> = [
-      { promptTokens: 1000, completionTokens: 100, predictedTokens: 110, rawCompliant: true, truncated: false, costUsd: 0.001, lostTokens: 0, latencyMs: 100, words: 80 },
-      { promptTokens: 1200, completionTokens: 200, predictedTokens: 180, rawCompliant: false, truncated: false, costUsd: 0.002, lostTokens: 50, latencyMs: 200, words: 160 },
-      { promptTokens: 1100, completionTokens: 600, predictedTokens: 300, rawCompliant: undefined, truncated: true, costUsd: undefined, lostTokens: 0, latencyMs: 600, words: 300 },
+      {
+        promptTokens: 1000,
+        completionTokens: 100,
+        predictedTokens: 110,
+        rawCompliant: true,
+        truncated: false,
+        costUsd: 0.001,
+        lostTokens: 0,
+        latencyMs: 100,
+        words: 80,
+      },
+      {
+        promptTokens: 1200,
+        completionTokens: 200,
+        predictedTokens: 180,
+        rawCompliant: false,
+        truncated: false,
+        costUsd: 0.002,
+        lostTokens: 50,
+        latencyMs: 200,
+        words: 160,
+      },
+      {
+        promptTokens: 1100,
+        completionTokens: 600,
+        predictedTokens: 300,
+        rawCompliant: undefined,
+        truncated: true,
+        costUsd: undefined,
+        lostTokens: 0,
+        latencyMs: 600,
+        words: 300,
+      },
     ];
     for (const overrides of market) store.recordUsage(makeRecord({ agent: 'market_analyst', ...overrides }));
     // Trader: an even number of rows (median averages the middle two) and no predictions.
     for (const completionTokens of [40, 10, 30, 20]) {
-      store.recordUsage(withoutOptional(makeRecord({ agent: 'trader', completionTokens, promptTokens: completionTokens * 10 })));
+      store.recordUsage(
+        withoutOptional(
+          makeRecord({ agent: 'trader', completionTokens, promptTokens: completionTokens * 10 }),
+        ),
+      );
     }
 
     const statistics = store.agentStatistics();
@@ -180,9 +246,21 @@ describe('agentStatistics', () => {
 
   test('filters by mode, provider, model and time', () => {
     const store = openUsageStore(':memory:');
-    store.recordUsage(makeRecord({ mode: 'baseline', completionTokens: 900, recordedAt: '2024-03-01T00:00:00.000Z' }));
-    store.recordUsage(makeRecord({ mode: 'optimized', completionTokens: 100, recordedAt: '2024-03-02T00:00:00.000Z' }));
-    store.recordUsage(makeRecord({ mode: 'optimized', provider: 'local', model: 'smollm2', completionTokens: 50, recordedAt: '2024-03-03T00:00:00.000Z' }));
+    store.recordUsage(
+      makeRecord({ mode: 'baseline', completionTokens: 900, recordedAt: '2024-03-01T00:00:00.000Z' }),
+    );
+    store.recordUsage(
+      makeRecord({ mode: 'optimized', completionTokens: 100, recordedAt: '2024-03-02T00:00:00.000Z' }),
+    );
+    store.recordUsage(
+      makeRecord({
+        mode: 'optimized',
+        provider: 'local',
+        model: 'smollm2',
+        completionTokens: 50,
+        recordedAt: '2024-03-03T00:00:00.000Z',
+      }),
+    );
     assert.equal(store.agentStatistics({ mode: 'baseline' })[0]?.meanCompletionTokens, 900);
     assert.equal(store.agentStatistics({ mode: 'optimized' })[0]?.meanCompletionTokens, 75);
     assert.equal(store.agentStatistics({ provider: 'local' })[0]?.meanCompletionTokens, 50);
@@ -221,16 +299,56 @@ describe('completionHistory', () => {
 describe('dailyReport', () => {
   test('sums one UTC day and leaves the neighbouring days out', () => {
     const store = openUsageStore(':memory:');
-    store.recordUsage(makeRecord({ workflowId: 'wf-before', recordedAt: '2024-03-04T23:59:59.999Z', promptTokens: 99999 }));
-    store.recordUsage(makeRecord({ workflowId: 'wf-after', recordedAt: '2024-03-06T00:00:00.000Z', promptTokens: 99999 }));
     store.recordUsage(
-      makeRecord({ workflowId: 'wf-1', agent: 'market_analyst', mode: 'optimized', recordedAt: '2024-03-05T00:00:00.000Z', promptTokens: 1000, completionTokens: 200, cachedPromptTokens: 100, lostTokens: 50, costUsd: 0.01, rawCompliant: true, truncated: false }),
+      makeRecord({ workflowId: 'wf-before', recordedAt: '2024-03-04T23:59:59.999Z', promptTokens: 99999 }),
     );
     store.recordUsage(
-      makeRecord({ workflowId: 'wf-1', agent: 'trader', mode: 'optimized', recordedAt: '2024-03-05T12:00:00.000Z', promptTokens: 2000, completionTokens: 100, cachedPromptTokens: undefined, lostTokens: 0, costUsd: undefined, rawCompliant: false, truncated: true }),
+      makeRecord({ workflowId: 'wf-after', recordedAt: '2024-03-06T00:00:00.000Z', promptTokens: 99999 }),
     );
     store.recordUsage(
-      makeRecord({ workflowId: 'wf-2', agent: 'trader', mode: 'baseline', recordedAt: '2024-03-05T23:59:59.000Z', promptTokens: 5000, completionTokens: 300, cachedPromptTokens: 0, lostTokens: 0, costUsd: 0.02, rawCompliant: undefined, truncated: false }),
+      makeRecord({
+        workflowId: 'wf-1',
+        agent: 'market_analyst',
+        mode: 'optimized',
+        recordedAt: '2024-03-05T00:00:00.000Z',
+        promptTokens: 1000,
+        completionTokens: 200,
+        cachedPromptTokens: 100,
+        lostTokens: 50,
+        costUsd: 0.01,
+        rawCompliant: true,
+        truncated: false,
+      }),
+    );
+    store.recordUsage(
+      makeRecord({
+        workflowId: 'wf-1',
+        agent: 'trader',
+        mode: 'optimized',
+        recordedAt: '2024-03-05T12:00:00.000Z',
+        promptTokens: 2000,
+        completionTokens: 100,
+        cachedPromptTokens: undefined,
+        lostTokens: 0,
+        costUsd: undefined,
+        rawCompliant: false,
+        truncated: true,
+      }),
+    );
+    store.recordUsage(
+      makeRecord({
+        workflowId: 'wf-2',
+        agent: 'trader',
+        mode: 'baseline',
+        recordedAt: '2024-03-05T23:59:59.000Z',
+        promptTokens: 5000,
+        completionTokens: 300,
+        cachedPromptTokens: 0,
+        lostTokens: 0,
+        costUsd: 0.02,
+        rawCompliant: undefined,
+        truncated: false,
+      }),
     );
     const run = (overrides: Partial<RunSummary>): RunSummary => ({
       workflowId: 'wf-1',
@@ -245,9 +363,25 @@ describe('dailyReport', () => {
       ...overrides,
     });
     store.recordRun(run({ promptTokens: 3000, originalPromptTokens: 6000 }));
-    store.recordRun(run({ workflowId: 'wf-2', mode: 'baseline', decision: 'HOLD', budgetStatus: 'exhausted', promptTokens: 5000, originalPromptTokens: 4000 }));
+    store.recordRun(
+      run({
+        workflowId: 'wf-2',
+        mode: 'baseline',
+        decision: 'HOLD',
+        budgetStatus: 'exhausted',
+        promptTokens: 5000,
+        originalPromptTokens: 4000,
+      }),
+    );
     store.recordRun(run({ workflowId: 'wf-3', decision: undefined, budgetStatus: 'failed' }));
-    store.recordRun(run({ workflowId: 'wf-old', finishedAt: '2024-03-04T10:00:00.000Z', originalPromptTokens: 1_000_000, promptTokens: 1 }));
+    store.recordRun(
+      run({
+        workflowId: 'wf-old',
+        finishedAt: '2024-03-04T10:00:00.000Z',
+        originalPromptTokens: 1_000_000,
+        promptTokens: 1,
+      }),
+    );
 
     const report = store.dailyReport('2024-03-05');
     assert.equal(report.day, '2024-03-05');
@@ -307,14 +441,37 @@ describe('runs', () => {
       startedAt: '2024-03-05T00:00:00.000Z',
     };
     store.recordRun(base);
-    const finished: RunSummary = { ...base, totalTokens: 31000, costUsd: 0.12, decision: 'SELL', budgetStatus: 'within', calibrationVersion: 'cal-3', finishedAt: '2024-03-05T00:05:00.000Z' };
+    const finished: RunSummary = {
+      ...base,
+      totalTokens: 31000,
+      costUsd: 0.12,
+      decision: 'SELL',
+      budgetStatus: 'within',
+      calibrationVersion: 'cal-3',
+      finishedAt: '2024-03-05T00:05:00.000Z',
+    };
     store.recordRun(finished);
-    store.recordRun({ ...base, workflowId: 'wf-2', ticker: 'MSFT', mode: 'baseline', startedAt: '2024-03-06T00:00:00.000Z' });
+    store.recordRun({
+      ...base,
+      workflowId: 'wf-2',
+      ticker: 'MSFT',
+      mode: 'baseline',
+      startedAt: '2024-03-06T00:00:00.000Z',
+    });
     assert.deepEqual(store.getRun('wf-1'), finished);
-    assert.deepEqual(store.listRuns().map((run) => run.workflowId), ['wf-2', 'wf-1']);
+    assert.deepEqual(
+      store.listRuns().map((run) => run.workflowId),
+      ['wf-2', 'wf-1'],
+    );
     assert.deepEqual(store.listRuns({ ticker: 'AAPL' }), [finished]);
-    assert.deepEqual(store.listRuns({ mode: 'baseline' }).map((run) => run.workflowId), ['wf-2']);
-    assert.deepEqual(store.listRuns({ since: '2024-03-06' }).map((run) => run.workflowId), ['wf-2']);
+    assert.deepEqual(
+      store.listRuns({ mode: 'baseline' }).map((run) => run.workflowId),
+      ['wf-2'],
+    );
+    assert.deepEqual(
+      store.listRuns({ since: '2024-03-06' }).map((run) => run.workflowId),
+      ['wf-2'],
+    );
     assert.equal(store.listRuns({ limit: 1 }).length, 1);
     assert.equal(store.getRun('missing'), undefined);
     store.close();
@@ -330,7 +487,12 @@ describe('calibrations', () => {
   test('versions round trip; the latest saved is active; a re-saved version is a no-op; activation rolls back', () => {
     const store = openUsageStore(':memory:');
     assert.equal(store.activeCalibration(), undefined);
-    const first = { version: 'cal-2024-03-05T00', createdAt: '2024-03-05T00:00:00.000Z', reasons: ['initial'], agents };
+    const first = {
+      version: 'cal-2024-03-05T00',
+      createdAt: '2024-03-05T00:00:00.000Z',
+      reasons: ['initial'],
+      agents,
+    };
     const second = {
       version: 'cal-2024-03-06T00',
       createdAt: '2024-03-06T00:00:00.000Z',
@@ -349,7 +511,13 @@ describe('calibrations', () => {
     assert.deepEqual(store.activeCalibration(), first);
     assert.throws(() => store.activateCalibration('cal-missing'), /does not exist/);
     assert.throws(
-      () => store.saveCalibration({ version: 'cal-bad', createdAt: '2024-03-07T00:00:00.000Z', reasons: [], agents: { janitor: agents.trader } as never }),
+      () =>
+        store.saveCalibration({
+          version: 'cal-bad',
+          createdAt: '2024-03-07T00:00:00.000Z',
+          reasons: [],
+          agents: { janitor: agents.trader } as never,
+        }),
       /unknown agents \(janitor\)/,
     );
     assert.equal(store.listCalibrations(10).length, 2);
@@ -375,7 +543,10 @@ describe('openUsageStore on disk', () => {
       raw.close();
 
       const reopened = openUsageStore(file);
-      assert.deepEqual(reopened.listUsage().map((record) => record.callId), ['persisted']);
+      assert.deepEqual(
+        reopened.listUsage().map((record) => record.callId),
+        ['persisted'],
+      );
       assert.deepEqual(reopened.recordUsage(makeRecord({ callId: 'persisted' })), { inserted: false });
       reopened.close();
     } finally {

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { AGENT_NAMES, isAgentName, type AgentName } from '../core/agents';
+import { meanAbsolutePercentageError } from '../core/predictor';
 import type { AgentCalibration, Calibration } from '../core/run-types';
 import type { PipelineMode, UsageRecord } from '../core/types';
 
@@ -435,7 +436,9 @@ function median(values: readonly number[]): number {
 
 function requireNonNegativeInteger(value: unknown, field: string): void {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    throw new UsageStoreError(`Usage record field ${field} must be a non-negative integer, got ${String(value)}.`);
+    throw new UsageStoreError(
+      `Usage record field ${field} must be a non-negative integer, got ${String(value)}.`,
+    );
   }
 }
 
@@ -446,25 +449,44 @@ function validateRecord(record: UsageRecord): void {
     }
   }
   if (!isAgentName(record.agent)) {
-    throw new UsageStoreError(`Usage record names an unknown agent "${String(record.agent)}"; use a name from src/core/agents.ts.`);
+    throw new UsageStoreError(
+      `Usage record names an unknown agent "${String(record.agent)}"; use a name from src/core/agents.ts.`,
+    );
   }
   if (record.mode !== 'optimized' && record.mode !== 'baseline') {
-    throw new UsageStoreError(`Usage record field mode must be "optimized" or "baseline", got "${String(record.mode)}".`);
+    throw new UsageStoreError(
+      `Usage record field mode must be "optimized" or "baseline", got "${String(record.mode)}".`,
+    );
   }
   if (record.usageSource !== 'server' && record.usageSource !== 'counted') {
-    throw new UsageStoreError(`Usage record field usageSource must be "server" or "counted", got "${String(record.usageSource)}".`);
+    throw new UsageStoreError(
+      `Usage record field usageSource must be "server" or "counted", got "${String(record.usageSource)}".`,
+    );
   }
-  for (const field of ['round', 'promptTokens', 'completionTokens', 'lostTokens', 'rawWords', 'words', 'maxTokens', 'attempts'] as const) {
+  for (const field of [
+    'round',
+    'promptTokens',
+    'completionTokens',
+    'lostTokens',
+    'rawWords',
+    'words',
+    'maxTokens',
+    'attempts',
+  ] as const) {
     requireNonNegativeInteger(record[field], field);
   }
   for (const field of ['cachedPromptTokens', 'wordLimit', 'predictedTokens'] as const) {
     if (record[field] !== undefined) requireNonNegativeInteger(record[field], field);
   }
   if (!Number.isFinite(record.latencyMs) || record.latencyMs < 0) {
-    throw new UsageStoreError(`Usage record field latencyMs must be a non-negative number, got ${String(record.latencyMs)}.`);
+    throw new UsageStoreError(
+      `Usage record field latencyMs must be a non-negative number, got ${String(record.latencyMs)}.`,
+    );
   }
   if (record.costUsd !== undefined && (!Number.isFinite(record.costUsd) || record.costUsd < 0)) {
-    throw new UsageStoreError(`Usage record field costUsd must be a non-negative number or absent, got ${String(record.costUsd)}.`);
+    throw new UsageStoreError(
+      `Usage record field costUsd must be a non-negative number or absent, got ${String(record.costUsd)}.`,
+    );
   }
 }
 
@@ -485,9 +507,6 @@ function statisticsOf(agent: AgentName, rows: readonly UsageRow[]): AgentStatist
   const completion = rows.map((row) => row.completion_tokens);
   const complianceKnown = rows.filter((row) => row.raw_compliant !== null);
   const predicted = rows.filter((row) => row.predicted_tokens !== null);
-  const percentageErrors = predicted
-    .filter((row) => row.completion_tokens > 0)
-    .map((row) => Math.abs((row.predicted_tokens ?? 0) - row.completion_tokens) / row.completion_tokens);
   const costs = rows.filter((row) => row.cost_usd !== null).map((row) => row.cost_usd ?? 0);
   const statistics: AgentStatistics = {
     agent,
@@ -505,13 +524,17 @@ function statisticsOf(agent: AgentName, rows: readonly UsageRow[]): AgentStatist
     meanLatencyMs: mean(rows.map((row) => row.latency_ms)),
   };
   if (complianceKnown.length > 0) {
-    statistics.rawComplianceRate = complianceKnown.filter((row) => row.raw_compliant === 1).length / complianceKnown.length;
+    statistics.rawComplianceRate =
+      complianceKnown.filter((row) => row.raw_compliant === 1).length / complianceKnown.length;
   }
   if (predicted.length > 0) {
     statistics.meanPredictedTokens = mean(predicted.map((row) => row.predicted_tokens ?? 0));
     statistics.meanActualCompletionTokens = mean(predicted.map((row) => row.completion_tokens));
   }
-  if (percentageErrors.length > 0) statistics.mape = mean(percentageErrors);
+  const mape = meanAbsolutePercentageError(
+    predicted.map((row) => ({ predicted: row.predicted_tokens ?? 0, actual: row.completion_tokens })),
+  );
+  if (!Number.isNaN(mape)) statistics.mape = mape;
   return statistics;
 }
 
@@ -519,7 +542,10 @@ function statisticsOf(agent: AgentName, rows: readonly UsageRow[]): AgentStatist
 function whereClause(conditions: ReadonlyArray<[string, unknown]>): { sql: string; values: unknown[] } {
   const present = conditions.filter(([, value]) => value !== undefined);
   if (present.length === 0) return { sql: '', values: [] };
-  return { sql: `WHERE ${present.map(([clause]) => clause).join(' AND ')}`, values: present.map(([, value]) => value) };
+  return {
+    sql: `WHERE ${present.map(([clause]) => clause).join(' AND ')}`,
+    values: present.map(([, value]) => value),
+  };
 }
 
 function statisticsConditions(filter: StatisticsFilter): Array<[string, unknown]> {
@@ -652,7 +678,10 @@ export function openUsageStore(file: string, options: UsageStoreOptions = {}): U
       const conditions: Array<[string, unknown]> = [
         ['workflow_id = ?', filter.workflowId],
         ['agent = ?', filter.agent],
-        ['recorded_at >= ?', filter.since === undefined ? undefined : normalizeTimestamp(filter.since, 'since')],
+        [
+          'recorded_at >= ?',
+          filter.since === undefined ? undefined : normalizeTimestamp(filter.since, 'since'),
+        ],
       ];
       const rows =
         filter.limit === undefined
@@ -674,7 +703,9 @@ export function openUsageStore(file: string, options: UsageStoreOptions = {}): U
       ];
       const where = whereClause(conditions);
       const rows = database
-        .prepare(`SELECT completion_tokens FROM usage_records ${where.sql} ORDER BY recorded_at DESC, id DESC LIMIT ?`)
+        .prepare(
+          `SELECT completion_tokens FROM usage_records ${where.sql} ORDER BY recorded_at DESC, id DESC LIMIT ?`,
+        )
         .all(...where.values, limit) as Array<{ completion_tokens: number }>;
       return rows.map((row) => row.completion_tokens).reverse();
     },
@@ -717,7 +748,8 @@ export function openUsageStore(file: string, options: UsageStoreOptions = {}): U
         return counts;
       };
       const reducible = finished.filter(
-        (run) => run.original_prompt_tokens !== null && run.original_prompt_tokens > 0 && run.prompt_tokens !== null,
+        (run) =>
+          run.original_prompt_tokens !== null && run.original_prompt_tokens > 0 && run.prompt_tokens !== null,
       );
       const originalPrompt = reducible.reduce((sum, run) => sum + (run.original_prompt_tokens ?? 0), 0);
       const sentPrompt = reducible.reduce((sum, run) => sum + (run.prompt_tokens ?? 0), 0);
@@ -740,9 +772,11 @@ export function openUsageStore(file: string, options: UsageStoreOptions = {}): U
         perAgent: agentStatisticsOf(dayConditions),
       };
       if (complianceKnown.length > 0) {
-        report.rawComplianceRate = complianceKnown.filter((row) => row.raw_compliant === 1).length / complianceKnown.length;
+        report.rawComplianceRate =
+          complianceKnown.filter((row) => row.raw_compliant === 1).length / complianceKnown.length;
       }
-      if (rows.length > 0) report.truncationRate = rows.filter((row) => row.truncated === 1).length / rows.length;
+      if (rows.length > 0)
+        report.truncationRate = rows.filter((row) => row.truncated === 1).length / rows.length;
       if (originalPrompt > 0) report.promptReduction = 1 - sentPrompt / originalPrompt;
       return report;
     },
@@ -770,7 +804,8 @@ export function openUsageStore(file: string, options: UsageStoreOptions = {}): U
         budgetStatus: summary.budgetStatus,
         calibrationVersion: nullable(summary.calibrationVersion),
         startedAt: normalizeTimestamp(summary.startedAt, 'startedAt'),
-        finishedAt: summary.finishedAt === undefined ? null : normalizeTimestamp(summary.finishedAt, 'finishedAt'),
+        finishedAt:
+          summary.finishedAt === undefined ? null : normalizeTimestamp(summary.finishedAt, 'finishedAt'),
       });
     },
 
@@ -779,7 +814,10 @@ export function openUsageStore(file: string, options: UsageStoreOptions = {}): U
       const where = whereClause([
         ['ticker = ?', filter.ticker],
         ['mode = ?', filter.mode],
-        ['started_at >= ?', filter.since === undefined ? undefined : normalizeTimestamp(filter.since, 'since')],
+        [
+          'started_at >= ?',
+          filter.since === undefined ? undefined : normalizeTimestamp(filter.since, 'since'),
+        ],
       ]);
       const limit = filter.limit === undefined ? '' : `LIMIT ${filter.limit}`;
       const rows = database
@@ -789,7 +827,8 @@ export function openUsageStore(file: string, options: UsageStoreOptions = {}): U
     },
 
     getRun(workflowId) {
-      const row = database.prepare('SELECT * FROM runs WHERE workflow_id = ?').get(workflowId) as RunRow | undefined;
+      const row = database.prepare('SELECT * FROM runs WHERE workflow_id = ?').get(workflowId) as
+        RunRow | undefined;
       return row ? rowToRun(row) : undefined;
     },
 
@@ -817,7 +856,9 @@ export function openUsageStore(file: string, options: UsageStoreOptions = {}): U
     activateCalibration(version) {
       const known = database.prepare('SELECT 1 FROM calibrations WHERE version = ?').get(version);
       if (!known) {
-        throw new UsageStoreError(`Calibration version "${version}" does not exist; list versions with listCalibrations().`);
+        throw new UsageStoreError(
+          `Calibration version "${version}" does not exist; list versions with listCalibrations().`,
+        );
       }
       setActive.run(version);
     },

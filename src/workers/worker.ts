@@ -7,10 +7,12 @@ import { createInvokeActivity } from '../activities/invoke-activity';
 import { createPipelineActivities } from '../activities/pipeline-activities';
 import { createUsageActivities } from '../activities/usage-activities';
 import type { AppConfig } from '../config/schema';
-import { createTiktokenCounter, withCountCache } from '../core/token-counter';
+import { sharedTiktokenCounter } from '../core/token-counter';
 import type { TokenCounter } from '../core/types';
 import { createMarketDataProvider } from '../data/create-provider';
-import { createLocalProvider, createLocalTokenCounter } from '../llm/local-provider';
+import { getLocalModel } from '../llm/local-model';
+import { createLocalProvider } from '../llm/local-provider';
+import { createLocalTokenCounter } from '../llm/local-token-counter';
 import { createOpenAiProvider } from '../llm/openai-provider';
 import type { ChatProvider } from '../llm/provider';
 import { openUsageStore, type UsageStore } from '../storage/usage-store';
@@ -72,14 +74,17 @@ export async function createTokenflowWorkers(options: TokenflowWorkerOptions): P
   if (config.provider === 'local') {
     const localOptions = { modelPath: config.local.modelPath, threads: config.local.threads, contextSize: config.local.contextSize };
     providers.local ??= createLocalProvider(localOptions);
-    counters.set(config.model, withCountCache(await createLocalTokenCounter(localOptions.modelPath, localOptions)));
+    // Loads the model once for this process (the counter and the provider share it) and fails early with a
+    // clear sentence when the file is missing.
+    await getLocalModel(localOptions);
+    counters.set(config.model, await createLocalTokenCounter(localOptions.modelPath));
   }
   const counterFor = (model: string): TokenCounter => {
     const existing = counters.get(model);
     if (existing) return existing;
     const settings = config.models[model];
     const encoding = settings && settings.tokenizer !== 'model' ? settings.tokenizer : 'o200k_base';
-    const counter = createTiktokenCounter(encoding);
+    const counter = sharedTiktokenCounter(encoding);
     counters.set(model, counter);
     return counter;
   };

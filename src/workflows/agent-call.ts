@@ -220,7 +220,13 @@ export async function runAgentCall(
     return undefined;
   }
 
-  const amount = optimized.promptTokens + margin + prediction.maxTokens;
+  // Concurrent agents (the analysts) may have reserved since the prediction: clamp to what is left now.
+  const maxTokens = Math.min(prediction.maxTokens, available() - optimized.promptTokens - margin);
+  if (maxTokens < MINIMUM_RESPONSE_TOKENS) {
+    state.degradations.push(`${label}: skipped, only ${Math.max(0, maxTokens)} response tokens left for it`);
+    return undefined;
+  }
+  const amount = optimized.promptTokens + margin + maxTokens;
   const reservation = reserve(budget, callId, line, amount, amount, call.roundsLeft);
   if (!reservation) {
     state.degradations.push(`${label}: skipped, the budget could not reserve ${amount} tokens`);
@@ -235,7 +241,7 @@ export async function runAgentCall(
       provider: settings.provider,
       model: settings.model,
       messages: optimized.messages,
-      maxTokens: prediction.maxTokens,
+      maxTokens,
       promptTokens: optimized.promptTokens,
       spendCeiling: reservationCeiling(reservation),
     });
@@ -283,7 +289,7 @@ export async function runAgentCall(
     cachedPromptTokens: result.usage.cachedInputTokens,
     lostTokens: result.lostTokens,
     usageSource: result.usageSource,
-    maxTokens: prediction.maxTokens,
+    maxTokens,
     predictedTokens: prediction.predictedTokens,
     predictionBasis: prediction.basis,
     rawWords: limited.rawWords,

@@ -154,6 +154,12 @@ export async function analysisWorkflow(input: AnalysisInput): Promise<AnalysisRe
   let decision: DecisionSummary | undefined;
   let dataSource = '';
 
+  /** A prerequisite an earlier (skipped) agent should have produced; records why the agent does not run. */
+  const requires = (agent: AgentName, present: boolean, what: string): boolean => {
+    if (!present) state.degradations.push(`${agent}: skipped, ${what} is missing because an earlier agent was skipped`);
+    return present;
+  };
+
   const call = async (
     agent: AgentName,
     round: number,
@@ -200,9 +206,11 @@ export async function analysisWorkflow(input: AnalysisInput): Promise<AnalysisRe
         return selected;
       };
 
+      const hasReports = Object.keys(analystReports()).length > 0;
       phase = 'research-debate';
       const researchDebate: DebateTurn[] = [];
-      debate: for (let round = 1; round <= request.researchRounds; round += 1) {
+      const debateRounds = requires('bull_researcher', hasReports, 'every analyst report') ? request.researchRounds : 0;
+      debate: for (let round = 1; round <= debateRounds; round += 1) {
         for (const agent of RESEARCH_AGENTS) {
           const outcome = await call(agent, round, request.researchRounds, {
             ...base,
@@ -220,20 +228,25 @@ export async function analysisWorkflow(input: AnalysisInput): Promise<AnalysisRe
       RESEARCH_AGENTS.forEach((agent) => closeLine(budget, agent));
 
       phase = 'research-manager';
-      const plan = await call('research_manager', 1, 1, { ...base, reports: analystReports(), researchDebate });
+      const plan = requires('research_manager', hasReports, 'every analyst report')
+        ? await call('research_manager', 1, 1, { ...base, reports: analystReports(), researchDebate })
+        : undefined;
       closeLine(budget, 'research_manager');
       investmentPlan = plan?.text;
       if (investmentPlan) reports.research_manager = investmentPlan;
 
       phase = 'trader';
-      const trader = await call('trader', 1, 1, { ...base, reports: analystReports(), investmentPlan });
+      const trader = requires('trader', investmentPlan !== undefined, "the research manager's investment plan")
+        ? await call('trader', 1, 1, { ...base, reports: analystReports(), investmentPlan })
+        : undefined;
       closeLine(budget, 'trader');
       traderPlan = trader?.text;
       if (traderPlan) reports.trader = traderPlan;
 
       phase = 'risk-debate';
       const riskDebate: DebateTurn[] = [];
-      risk: for (let round = 1; round <= request.riskRounds; round += 1) {
+      const riskRounds = requires('aggressive_debater', traderPlan !== undefined, "the trader's plan") ? request.riskRounds : 0;
+      risk: for (let round = 1; round <= riskRounds; round += 1) {
         for (const agent of RISK_DEBATER_AGENTS) {
           const outcome = await call(agent, round, request.riskRounds, {
             ...base,
@@ -255,7 +268,10 @@ export async function analysisWorkflow(input: AnalysisInput): Promise<AnalysisRe
 
       phase = 'risk-manager';
       const riskContext = { ...base, reports: analystReports(), investmentPlan, traderPlan, researchDebate, riskDebate };
-      const riskManager = await call('risk_manager', 1, 1, riskContext, { skipLimit: true });
+      const riskManager =
+        requires('risk_manager', traderPlan !== undefined && investmentPlan !== undefined, "the trader's or research manager's plan")
+          ? await call('risk_manager', 1, 1, riskContext, { skipLimit: true })
+          : undefined;
       closeLine(budget, 'risk_manager');
       if (riskManager) {
         reports.risk_manager = riskManager.text;
@@ -278,7 +294,7 @@ export async function analysisWorkflow(input: AnalysisInput): Promise<AnalysisRe
         }
         decision = parsed.decision;
       } else {
-        state.degradations.push('no decision: the budget left no room for the risk manager');
+        state.degradations.push('no decision: the risk manager did not run');
       }
     });
     phase = 'completed';
