@@ -91,10 +91,6 @@ interface Workload {
   prompts: number;
   calls: CountCall[];
   characters: number;
-  /** Characters of the first occurrence of each distinct text: what a cold cache must still encode. */
-  distinctCharacters: number;
-  /** The part of `distinctCharacters` in whole message contents (as opposed to single sections or pieces). */
-  distinctMessageCharacters: number;
 }
 
 /** The texts a call makes a counter encode (for a message list: each role and content). */
@@ -124,20 +120,8 @@ async function produce(): Promise<string> {
         factOptions: { knownTickers: [inputs.ticker] },
       });
     }
-    const seen = new Set<string>();
-    let characters = 0;
-    let distinctCharacters = 0;
-    let distinctMessageCharacters = 0;
-    for (const call of calls) {
-      for (const text of textsOf(call)) {
-        characters += text.length;
-        if (seen.has(text)) continue;
-        seen.add(text);
-        distinctCharacters += text.length;
-        if (call.kind === 'messages') distinctMessageCharacters += text.length;
-      }
-    }
-    workloads.push({ mode, prompts: drafts.length, calls, characters, distinctCharacters, distinctMessageCharacters });
+    const characters = calls.flatMap(textsOf).reduce((sum, text) => sum + text.length, 0);
+    workloads.push({ mode, prompts: drafts.length, calls, characters });
     progress(`token-counting: ${mode} run: ${drafts.length} prompts, ${calls.length} counter calls recorded`);
   }
 
@@ -171,8 +155,6 @@ async function produce(): Promise<string> {
       String(workload.prompts),
       String(workload.calls.length),
       `${fixed(workload.characters / 1e3, 0)}k`,
-      `${fixed(workload.distinctCharacters / 1e3, 0)}k (${fixed((workload.distinctMessageCharacters / workload.distinctCharacters) * 100, 0)}%)`,
-      `${fixed(workload.characters / workload.distinctCharacters, 1)}x`,
       String(rawTotal),
       statistics ? `${statistics.hits}/${statistics.misses}` : 'n/a',
       fixed(median(rawTimes), 2),
@@ -207,8 +189,6 @@ async function produce(): Promise<string> {
         'prompts',
         'counter calls',
         'characters',
-        'distinct characters (in whole messages)',
-        'repetition',
         'tokens counted',
         'cache hits/misses',
         'raw ms',
@@ -219,10 +199,9 @@ async function produce(): Promise<string> {
       rows,
     ),
     '',
-    '"Distinct characters" are those of the first occurrence of each distinct text, which even a perfect cache must',
-    'encode once; the share in parentheses is whole message contents (a rendered user message is unique to its prompt,',
-    'so its count cannot come from the cache, while its sections can). "Repetition" (characters / distinct',
-    'characters) is the ceiling of the speedup a content cache can give on this workload.',
+    '"Cache hits/misses" are the counter\'s own statistics over one replay; they include the lookups of the',
+    '`## `-headed pieces a long text is split into (`splitAtHeadings`), which is how a rendered message, unique to',
+    'its prompt, still gets the counts of the reports and sections it shares with other prompts from the cache.',
     '',
     `${summaries.join('; ')}.`,
   ].join('\n');

@@ -10,6 +10,7 @@ import {
 import type { CalibrationActivities } from '../activities/calibration-activities';
 import type { DataActivities } from '../activities/data-activities';
 import type { ParseDecisionResult } from '../activities/pipeline-activities';
+import type { UsageActivities } from '../activities/usage-activities';
 import {
   ANALYST_AGENTS,
   RESEARCH_AGENTS,
@@ -322,6 +323,28 @@ export async function analysisWorkflow(input: AnalysisInput): Promise<AnalysisRe
     { key: budgetStatusKey, value: phase === 'cancelled' ? 'cancelled' : budgetStatus },
     ...(decision ? [{ key: decisionKey, value: decision.action }] : []),
   ]);
+
+  const { recordRunSummary } = proxyActivities<UsageActivities>({
+    startToCloseTimeout: '30s',
+    retry: { maximumAttempts: 5 },
+  });
+  await recordRunSummary({
+    workflowId: workflowInfo().workflowId,
+    runId: workflowInfo().runId,
+    ticker: request.ticker.toUpperCase(),
+    date: request.date,
+    mode: request.mode,
+    decision: decision?.action,
+    totalTokens: totalSpent(budget),
+    promptTokens: totals.promptTokens,
+    completionTokens: totals.completionTokens,
+    originalPromptTokens: state.calls.reduce((sum, call) => sum + call.originalPromptTokens, 0),
+    budgetTokens: budget.hardCap,
+    costUsd: runCost(),
+    budgetStatus: phase === 'cancelled' ? 'cancelled' : budgetStatus,
+    calibrationVersion: calibration?.version,
+    startedAt: new Date(startedAt).toISOString(),
+  });
 
   return {
     workflowId: workflowInfo().workflowId,
