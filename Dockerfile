@@ -17,11 +17,8 @@ RUN npm ci --no-audit --no-fund \
 COPY tsconfig.json ./
 COPY src ./src
 RUN npm run build
-# The bundled sample prices are read at run time from vega-datasets, a devDependency: keep it through the prune.
-RUN cp -r node_modules/vega-datasets /tmp/vega-datasets \
-  && npm prune --omit=dev --no-audit --no-fund \
-  && rm -rf node_modules/vega-datasets \
-  && mv /tmp/vega-datasets node_modules/vega-datasets
+# vega-datasets (the bundled sample prices) is a runtime dependency, so the prune keeps it.
+RUN npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production \

@@ -34,7 +34,15 @@ interface Tally {
   fallbacks: number;
 }
 
-const emptyTally = (): Tally => ({ sections: 0, before: 0, after: 0, facts: 0, lostPerSection: 0, lostInPrompt: 0, fallbacks: 0 });
+const emptyTally = (): Tally => ({
+  sections: 0,
+  before: 0,
+  after: 0,
+  facts: 0,
+  lostPerSection: 0,
+  lostInPrompt: 0,
+  fallbacks: 0,
+});
 
 function add(tallies: Map<string, Tally>, key: string, update: Partial<Tally>): void {
   const tally = tallies.get(key) ?? emptyTally();
@@ -106,10 +114,17 @@ async function produce(): Promise<string> {
         if (!isData(section)) return;
         const report = optimized.sections[index];
         if (report === undefined || report.id !== section.id) {
-          throw new Error(`optimizeDraft reported section ${report?.id ?? 'none'} where ${section.id} was expected.`);
+          throw new Error(
+            `optimizeDraft reported section ${report?.id ?? 'none'} where ${section.id} was expected.`,
+          );
         }
         dataSources.push(section.text);
-        dataSections.push({ ticker: inputs.ticker, agent: draft.agent, section, knownTickers: [inputs.ticker] });
+        dataSections.push({
+          ticker: inputs.ticker,
+          agent: draft.agent,
+          section,
+          knownTickers: [inputs.ticker],
+        });
         // An independent check of compressSection alone, section by section (no cross-section help).
         const compressed = compressSection(section, { counter, factOptions });
         const lost = lostFacts(section.text, compressed.text, factOptions);
@@ -130,20 +145,28 @@ async function produce(): Promise<string> {
       // What reaches the model: every fact of the data sections must be in the messages actually sent.
       const lostInPrompt = lostFacts(dataSources.join('\n\n'), sentText, factOptions);
       lostInPrompt.push(...optimized.lostFacts.filter((fact) => !lostInPrompt.includes(fact)));
-      if (lostInPrompt.length > 0) lostExamples.push(`${caseKey} ${draft.agent} (sent prompt): ${lostInPrompt.slice(0, 5).join(', ')}`);
+      if (lostInPrompt.length > 0)
+        lostExamples.push(`${caseKey} ${draft.agent} (sent prompt): ${lostInPrompt.slice(0, 5).join(', ')}`);
       add(byAgent, draft.agent, { lostInPrompt: lostInPrompt.length });
       add(byCase, caseKey, { lostInPrompt: lostInPrompt.length });
     }
   }
 
   const total = emptyTally();
-  for (const tally of byAgent.values()) for (const field of Object.keys(total) as (keyof Tally)[]) total[field] += tally[field];
+  for (const tally of byAgent.values())
+    for (const field of Object.keys(total) as (keyof Tally)[]) total[field] += tally[field];
 
-  progress(`compression: measuring throughput over ${dataSections.length} data sections (${trials} trials per variant)`);
-  const plain = (item: DataSection) => compressSection(item.section, { factOptions: { knownTickers: item.knownTickers } });
+  progress(
+    `compression: measuring throughput over ${dataSections.length} data sections (${trials} trials per variant)`,
+  );
+  const plain = (item: DataSection) =>
+    compressSection(item.section, { factOptions: { knownTickers: item.knownTickers } });
   const uncachedCounter: TokenCounter = createTiktokenCounter('o200k_base', { cacheEntries: 0 });
   const withCounter = (item: DataSection) => {
-    const options: CompressionOptions = { counter: uncachedCounter, factOptions: { knownTickers: item.knownTickers } };
+    const options: CompressionOptions = {
+      counter: uncachedCounter,
+      factOptions: { knownTickers: item.knownTickers },
+    };
     compressSection(item.section, options);
   };
   const withCheck = (item: DataSection) => {
@@ -153,8 +176,14 @@ async function produce(): Promise<string> {
   };
   const variants = [
     { name: '`compressSection` (no counter: alternatives compared by length)', work: plain },
-    { name: '`compressSection` with an o200k counter, cache off (JSON vs TOON compared in tokens)', work: withCounter },
-    { name: '`compressSection` + `lostFacts` check (the optimizer\'s per-section work, no counter)', work: withCheck },
+    {
+      name: '`compressSection` with an o200k counter, cache off (JSON vs TOON compared in tokens)',
+      work: withCounter,
+    },
+    {
+      name: "`compressSection` + `lostFacts` check (the optimizer's per-section work, no counter)",
+      work: withCheck,
+    },
   ];
   const results = new Map<string, number[]>(variants.map((variant) => [variant.name, []]));
   const passes = new Map<string, number>();
@@ -167,7 +196,10 @@ async function produce(): Promise<string> {
     }
     progress(`compression: throughput trial ${trial + 1}/${trials} done`);
   }
-  const inputBytes = dataSections.reduce((sum, item) => sum + Buffer.byteLength(item.section.text, 'utf8'), 0);
+  const inputBytes = dataSections.reduce(
+    (sum, item) => sum + Buffer.byteLength(item.section.text, 'utf8'),
+    0,
+  );
 
   const reduction = (tally: Tally) => `${fixed((1 - tally.after / tally.before) * 100, 1)}%`;
   const tallyRow = (label: string, tally: Tally) => [
@@ -181,14 +213,24 @@ async function produce(): Promise<string> {
     String(tally.lostInPrompt),
     String(tally.fallbacks),
   ];
-  const header = ['', 'data sections', 'tokens before', 'tokens after', 'reduction', 'facts', 'lost (per section)', 'lost (sent prompt)', 'fallbacks'];
+  const header = [
+    '',
+    'data sections',
+    'tokens before',
+    'tokens after',
+    'reduction',
+    'facts',
+    'lost (per section)',
+    'lost (sent prompt)',
+    'fallbacks',
+  ];
   const kindHeader = header.slice(0, 7).concat(['fallbacks']);
   const totalLost = total.lostPerSection + total.lostInPrompt;
 
   return [
     '## Compression of data sections',
     '',
-    'Bench: `bench/compression.bench.ts`. Inputs: the bundled sample (`createMarketDataProvider({ kind: \'sample\' })`)',
+    "Bench: `bench/compression.bench.ts`. Inputs: the bundled sample (`createMarketDataProvider({ kind: 'sample' })`)",
     `for ${SAMPLE_CASES.map((sample) => `${sample.ticker} ${sample.date}`).join(', ')}; SPX has 60 daily OHLCV bars, the`,
     'stocks 24 monthly closes (open, high and low equal the close, so column folding helps them most). For each case',
     'the four analyst prompts are built as the pipeline builds them (`buildPromptDraft` then `enhanceDraft`) and run',
@@ -202,15 +244,23 @@ async function produce(): Promise<string> {
     `**Total: ${total.before} -> ${total.after} tokens on ${total.sections} data sections, ${reduction(total)} fewer; facts lost: ${totalLost}**`,
     `(${total.lostPerSection} per section, ${total.lostInPrompt} in the sent prompts, of ${total.facts} facts); fallbacks to the uncompressed section: ${total.fallbacks}.`,
     `Whole analyst prompts (system, data and instructions): ${promptBefore} -> ${promptAfter} tokens (${fixed((1 - promptAfter / promptBefore) * 100, 1)}% fewer).`,
-    ...(lostExamples.length > 0 ? ['', 'Lost facts (first five per section):', ...lostExamples.map((line) => `- ${line}`)] : []),
+    ...(lostExamples.length > 0
+      ? ['', 'Lost facts (first five per section):', ...lostExamples.map((line) => `- ${line}`)]
+      : []),
     '',
     '### By analyst (all cases)',
     '',
-    markdownTable(['analyst', ...header.slice(1)], [...byAgent].map(([agent, tally]) => tallyRow(agent, tally))),
+    markdownTable(
+      ['analyst', ...header.slice(1)],
+      [...byAgent].map(([agent, tally]) => tallyRow(agent, tally)),
+    ),
     '',
     '### By case (all four analysts)',
     '',
-    markdownTable(['case', ...header.slice(1)], [...byCase].map(([key, tally]) => tallyRow(key, tally))),
+    markdownTable(
+      ['case', ...header.slice(1)],
+      [...byCase].map(([key, tally]) => tallyRow(key, tally)),
+    ),
     '',
     '### By section kind',
     '',

@@ -1,12 +1,22 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 /**
  * The bench runner behind `npm run bench` (scripts/bench.sh holds the CPU lock, then runs this). Each bench is
  * `bench/<name>.bench.ts`, run in its own Node process so one bench's JIT state, caches and Temporal runtime
- * cannot colour another's figures. A bench prints markdown on stdout (progress goes to stderr). The runner
+ * cannot colour another's figures. A bench prints markdown on stdout (progress goes to stderr) and, when
+ * TOKENFLOW_BENCH_SECTION_FILE is set, writes the same markdown to that file (see `printSection` in
+ * bench/support/statistics.ts), which the runner prefers since servers started by a bench share its stdout. The runner
  * stamps it with the date, the machine and the command, and rewrites the bench's section of BENCHMARKS.md
  * between `<!-- bench:<name>:start -->` and `<!-- bench:<name>:end -->`, leaving every other section alone.
  * A bench that fills several sections (an A/B on two servers) prints each inside its own marker pair; the
@@ -86,29 +96,35 @@ function writeSection(sectionName: string, body: string): void {
 
 function runBench(name: string): Promise<{ output: string; exitCode: number; seconds: number }> {
   const file = path.join(benchDirectory, `${name}${BENCH_SUFFIX}`);
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'tokenflow-bench-'));
+  const sectionFile = path.join(scratch, 'section.md');
   const started = performance.now();
-  return new Promise((resolve, reject) => {
+  return new Promise<{ output: string; exitCode: number; seconds: number }>((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', file], {
       cwd: projectDirectory,
+      env: { ...process.env, TOKENFLOW_BENCH_SECTION_FILE: sectionFile },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
-    let output = '';
+    let stdout = '';
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
-      output += chunk;
+      stdout += chunk;
       process.stdout.write(chunk);
     });
     child.once('error', reject);
-    child.once('close', (code, signal) =>
-      resolve({ output, exitCode: code ?? (signal ? 1 : 0), seconds: (performance.now() - started) / 1000 }),
-    );
-  });
+    child.once('close', (code, signal) => {
+      const output = existsSync(sectionFile) ? readFileSync(sectionFile, 'utf8') : stdout;
+      resolve({ output, exitCode: code ?? (signal ? 1 : 0), seconds: (performance.now() - started) / 1000 });
+    });
+  }).finally(() => rmSync(scratch, { recursive: true, force: true }));
 }
 
 async function main(): Promise<number> {
   const argumentsGiven = process.argv.slice(2);
   const write = !argumentsGiven.includes('--no-write');
-  const unknownOptions = argumentsGiven.filter((argument) => argument.startsWith('--') && argument !== '--no-write');
+  const unknownOptions = argumentsGiven.filter(
+    (argument) => argument.startsWith('--') && argument !== '--no-write',
+  );
   if (unknownOptions.length > 0) {
     console.error(`bench: unknown option ${unknownOptions.join(', ')}; the only option is --no-write.`);
     return 2;
@@ -131,7 +147,9 @@ async function main(): Promise<number> {
     const { output, exitCode, seconds } = await runBench(name);
     if (exitCode !== 0 || output.trim() === '') {
       failures += 1;
-      console.error(`bench: ${name} failed (exit code ${exitCode}); its section in BENCHMARKS.md was left as it was.`);
+      console.error(
+        `bench: ${name} failed (exit code ${exitCode}); its section in BENCHMARKS.md was left as it was.`,
+      );
       continue;
     }
     if (!write) continue;
@@ -142,7 +160,9 @@ async function main(): Promise<number> {
         `which runs \`flock /tmp/tokenflow-cpu.lock node --import tsx bench/run.ts\` -> \`bench/${name}${BENCH_SUFFIX}\` ` +
         `(${seconds.toFixed(0)} s). Machine: ${machineAtStart}._`;
       writeSection(sectionName, stamp(body, stampLine));
-      process.stderr.write(`bench: wrote section "${sectionName}" of ${path.relative(process.cwd(), benchmarksFile)}\n`);
+      process.stderr.write(
+        `bench: wrote section "${sectionName}" of ${path.relative(process.cwd(), benchmarksFile)}\n`,
+      );
     }
   }
   return failures > 0 ? 1 : 0;

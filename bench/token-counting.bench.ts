@@ -50,7 +50,8 @@ function rawCounter(): TokenCounter {
     count,
     countMessages(messages: readonly ChatMessage[]): number {
       let total = TOKENS_PRIMING_REPLY;
-      for (const message of messages) total += TOKENS_PER_MESSAGE + count(message.role) + count(message.content);
+      for (const message of messages)
+        total += TOKENS_PER_MESSAGE + count(message.role) + count(message.content);
       return total;
     },
   };
@@ -58,7 +59,8 @@ function rawCounter(): TokenCounter {
 
 function replay(calls: readonly CountCall[], counter: TokenCounter): number {
   let total = 0;
-  for (const call of calls) total += call.kind === 'count' ? counter.count(call.text) : counter.countMessages(call.messages);
+  for (const call of calls)
+    total += call.kind === 'count' ? counter.count(call.text) : counter.countMessages(call.messages);
   return total;
 }
 
@@ -73,7 +75,12 @@ function positiveNumber(name: string, fallback: number): number {
 }
 
 /** Milliseconds per replay of `calls`, repeated for at least `minimumSeconds`; `prepare` runs before each replay. */
-function timePerReplay(calls: readonly CountCall[], counter: TokenCounter, prepare: () => void, minimumSeconds: number): number {
+function timePerReplay(
+  calls: readonly CountCall[],
+  counter: TokenCounter,
+  prepare: () => void,
+  minimumSeconds: number,
+): number {
   let replays = 0;
   let measured = 0;
   while (measured < minimumSeconds * 1000) {
@@ -95,7 +102,9 @@ interface Workload {
 
 /** The texts a call makes a counter encode (for a message list: each role and content). */
 function textsOf(call: CountCall): string[] {
-  return call.kind === 'count' ? [call.text] : call.messages.flatMap((message) => [message.role, message.content]);
+  return call.kind === 'count'
+    ? [call.text]
+    : call.messages.flatMap((message) => [message.role, message.content]);
 }
 
 async function produce(): Promise<string> {
@@ -135,7 +144,9 @@ async function produce(): Promise<string> {
     const rawTotal = replay(workload.calls, raw);
     const cachedTotal = replay(workload.calls, cached);
     if (rawTotal !== cachedTotal) {
-      throw new Error(`The cached counter counted ${cachedTotal} tokens where raw js-tiktoken counted ${rawTotal} (${workload.mode} run).`);
+      throw new Error(
+        `The cached counter counted ${cachedTotal} tokens where raw js-tiktoken counted ${rawTotal} (${workload.mode} run).`,
+      );
     }
     const statistics = countCacheStatistics(cached);
     // Warm-up of both paths before timing.
@@ -174,12 +185,12 @@ async function produce(): Promise<string> {
     'Bench: `bench/token-counting.bench.ts`. One simulated analysis run on the bundled sample (SPX 2020-04-17) per',
     `mode, with ${researchRounds} research and ${riskRounds} risk debate rounds: every agent's prompt is built as the workflow builds it`,
     '(`buildPromptDraft`, `enhanceDraft` in optimized mode) with the context the workflow passes, and the answers',
-    "come from the scripted test model (test/support/scripted-model.ts), so the same analyst reports reach every",
+    'come from the scripted test model (test/support/scripted-model.ts), so the same analyst reports reach every',
     'downstream prompt as in a real run. Each prompt goes through `optimizeDraft` (optimized mode with the default',
     `prompt cap of ${DEFAULT_CONFIG.tokens.maxPromptTokens} tokens as its context budget; baseline mode as is), and every call it makes to the counter`,
     '(whole messages, every rendered section, JSON-vs-TOON comparisons, digests) is recorded. The recorded calls are',
     'replayed through raw js-tiktoken (`encode(text).length` on every call, o200k_base, the encoder built once',
-    'beforehand) and through `createTiktokenCounter(\'o200k_base\')` with its cache emptied before every replay, i.e. a',
+    "beforehand) and through `createTiktokenCounter('o200k_base')` with its cache emptied before every replay, i.e. a",
     'cold cache per run. Both give the same total (checked). Times are per replay of the whole run, median of',
     `${trials} alternating trials of at least ${minimumSeconds} s each.`,
     '',

@@ -1,9 +1,21 @@
-import { ANALYST_AGENTS, RESEARCH_AGENTS, RISK_DEBATER_AGENTS, type AgentName, type AnalystAgent } from '../../src/core/agents';
+import {
+  ANALYST_AGENTS,
+  RESEARCH_AGENTS,
+  RISK_DEBATER_AGENTS,
+  type AgentName,
+  type AnalystAgent,
+} from '../../src/core/agents';
 import { DEFAULT_AGENTS } from '../../src/config/defaults';
 import { enhanceDraft } from '../../src/core/prompt-enhancer';
 import { renderDraft } from '../../src/core/prompt-optimizer';
 import { buildPromptDraft } from '../../src/core/prompts';
-import type { AgentContext, AnalysisInputs, DebateTurn, PipelineMode, PromptDraft } from '../../src/core/types';
+import type {
+  AgentContext,
+  AnalysisInputs,
+  DebateTurn,
+  PipelineMode,
+  PromptDraft,
+} from '../../src/core/types';
 import { createMarketDataProvider } from '../../src/data';
 import { scriptAnswer } from '../../test/support/scripted-model';
 
@@ -27,7 +39,9 @@ export const SAMPLE_CASES: readonly SampleCase[] = [
 ];
 
 /** Loads the analysis inputs of each case from the bundled sample provider. */
-export async function loadSampleInputs(cases: readonly SampleCase[] = SAMPLE_CASES): Promise<AnalysisInputs[]> {
+export async function loadSampleInputs(
+  cases: readonly SampleCase[] = SAMPLE_CASES,
+): Promise<AnalysisInputs[]> {
   const provider = createMarketDataProvider({ kind: 'sample' });
   const inputs: AnalysisInputs[] = [];
   for (const sample of cases) inputs.push(await provider.load(sample));
@@ -36,10 +50,18 @@ export async function loadSampleInputs(cases: readonly SampleCase[] = SAMPLE_CAS
 
 /** The analyst prompts of one case as the pipeline drafts them (enhanced with the word limit in optimized mode). */
 export function analystDrafts(inputs: AnalysisInputs, mode: PipelineMode): PromptDraft[] {
-  return ANALYST_AGENTS.map((agent) => draftFor(agent, { ticker: inputs.ticker, date: inputs.date, inputs }, mode, 1, 1));
+  return ANALYST_AGENTS.map((agent) =>
+    draftFor(agent, { ticker: inputs.ticker, date: inputs.date, inputs }, mode, 1, 1),
+  );
 }
 
-function draftFor(agent: AgentName, context: AgentContext, mode: PipelineMode, round: number, totalRounds: number): PromptDraft {
+function draftFor(
+  agent: AgentName,
+  context: AgentContext,
+  mode: PipelineMode,
+  round: number,
+  totalRounds: number,
+): PromptDraft {
   const draft = buildPromptDraft(agent, context, { mode, round, totalRounds });
   return mode === 'optimized' ? enhanceDraft(draft, DEFAULT_AGENTS[agent].wordLimit) : draft;
 }
@@ -73,17 +95,26 @@ export function simulateRunDrafts(inputs: AnalysisInputs, options: SimulatedRunO
   const base = { ticker: inputs.ticker, date: inputs.date };
 
   const reports: Partial<Record<AnalystAgent, string>> = {};
-  for (const agent of ANALYST_AGENTS) reports[agent] = answer(draftFor(agent, { ...base, inputs }, mode, 1, 1));
+  for (const agent of ANALYST_AGENTS)
+    reports[agent] = answer(draftFor(agent, { ...base, inputs }, mode, 1, 1));
 
   const researchDebate: DebateTurn[] = [];
   for (let round = 1; round <= options.researchRounds; round += 1) {
     for (const agent of RESEARCH_AGENTS) {
       const context = { ...base, reports: { ...reports }, researchDebate: [...researchDebate] };
-      researchDebate.push({ agent, round, text: answer(draftFor(agent, context, mode, round, options.researchRounds)) });
+      researchDebate.push({
+        agent,
+        round,
+        text: answer(draftFor(agent, context, mode, round, options.researchRounds)),
+      });
     }
   }
-  const investmentPlan = answer(draftFor('research_manager', { ...base, reports: { ...reports }, researchDebate }, mode, 1, 1));
-  const traderPlan = answer(draftFor('trader', { ...base, reports: { ...reports }, investmentPlan }, mode, 1, 1));
+  const investmentPlan = answer(
+    draftFor('research_manager', { ...base, reports: { ...reports }, researchDebate }, mode, 1, 1),
+  );
+  const traderPlan = answer(
+    draftFor('trader', { ...base, reports: { ...reports }, investmentPlan }, mode, 1, 1),
+  );
 
   const riskDebate: DebateTurn[] = [];
   for (let round = 1; round <= options.riskRounds; round += 1) {
@@ -96,11 +127,21 @@ export function simulateRunDrafts(inputs: AnalysisInputs, options: SimulatedRunO
         researchDebate,
         riskDebate: [...riskDebate],
       };
-      riskDebate.push({ agent, round, text: answer(draftFor(agent, context, mode, round, options.riskRounds)) });
+      riskDebate.push({
+        agent,
+        round,
+        text: answer(draftFor(agent, context, mode, round, options.riskRounds)),
+      });
     }
   }
   answer(
-    draftFor('risk_manager', { ...base, reports: { ...reports }, investmentPlan, traderPlan, researchDebate, riskDebate }, mode, 1, 1),
+    draftFor(
+      'risk_manager',
+      { ...base, reports: { ...reports }, investmentPlan, traderPlan, researchDebate, riskDebate },
+      mode,
+      1,
+      1,
+    ),
   );
   return drafts;
 }

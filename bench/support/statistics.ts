@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+
 /** Small helpers shared by the benches: robust summaries of noisy timings and markdown formatting. */
 
 /** The q-quantile (0..1) of `values` by linear interpolation; NaN for an empty list. */
@@ -33,13 +35,18 @@ export function progress(message: string): void {
 }
 
 /**
- * Runs a bench's `produce` and prints its markdown section on stdout (the runner, bench/run.ts, writes it into
- * BENCHMARKS.md). Exits non-zero with the error on stderr when the bench fails.
+ * Runs a bench's `produce` and prints its markdown section on stdout. Under the runner (bench/run.ts) the
+ * section also goes to the file named by TOKENFLOW_BENCH_SECTION_FILE, because child processes such as the
+ * Temporal dev server write their own lines to the same stdout. Exits non-zero with the error on stderr when
+ * the bench fails.
  */
 export function printSection(produce: () => Promise<string>): void {
   produce().then(
     (section) => {
-      process.stdout.write(section.endsWith('\n') ? section : `${section}\n`);
+      const text = section.endsWith('\n') ? section : `${section}\n`;
+      const sectionFile = process.env.TOKENFLOW_BENCH_SECTION_FILE;
+      if (sectionFile) writeFileSync(sectionFile, text);
+      process.stdout.write(text);
     },
     (error: unknown) => {
       console.error(error);

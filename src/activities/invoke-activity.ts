@@ -21,6 +21,8 @@ export interface InvokeInput {
    */
   spendCeiling: number;
   temperature?: number;
+  /** Structured output: constrain the answer to JSON matching this schema (the decision repair uses it). */
+  jsonSchema?: Readonly<Record<string, unknown>>;
 }
 
 /** What one successful call returns to the workflow. */
@@ -146,6 +148,7 @@ export function createInvokeActivity(deps: InvokeActivityDependencies) {
             messages: input.messages,
             maxTokens: attemptMaxTokens,
             ...(input.temperature === undefined ? {} : { temperature: input.temperature }),
+            ...(input.jsonSchema === undefined ? {} : { jsonSchema: input.jsonSchema }),
             signal: controller.signal,
           },
           (delta) => {

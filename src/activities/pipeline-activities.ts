@@ -72,7 +72,14 @@ export function createPipelineActivities(deps: { counterFor: (model: string) => 
           agent: input.agent,
           system: system.join('\n\n'),
           sections: [
-            { id: 'repair', title: 'Repair', kind: 'instructions', text: user.join('\n\n'), priority: 100, condensable: false },
+            {
+              id: 'repair',
+              title: 'Repair',
+              kind: 'instructions',
+              text: `${user.join('\n\n')}\n\nIf you must answer in JSON, use the keys action, confidence and rationale.`,
+              priority: 100,
+              condensable: false,
+            },
           ],
         };
       }

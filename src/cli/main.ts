@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { ConfigError } from '../config/load-config';
 import { ANALYZE_USAGE, analyzeCommand } from './commands/analyze';
 import { inspectCommand } from './commands/inspect';
@@ -26,6 +27,9 @@ TOKENFLOW_MODEL, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE. Without an endpoint the e
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  // The SDK's worker chatter is noise on a user's terminal; TOKENFLOW_LOG_LEVEL=INFO brings it back.
+  const level = (process.env.TOKENFLOW_LOG_LEVEL ?? (command === 'worker' ? 'INFO' : 'ERROR')).toUpperCase();
+  Runtime.install({ logger: new DefaultLogger(level as LogLevel) });
   switch (command) {
     case 'analyze':
       return analyzeCommand(rest);

@@ -9,6 +9,7 @@ import type {
   Llama,
   LlamaContext,
   LlamaContextSequence,
+  LlamaGrammar,
   LlamaModel,
   Token,
 } from 'node-llama-cpp' with { 'resolution-mode': 'import' };
@@ -180,6 +181,23 @@ export function toChatHistory(messages: readonly ChatMessage[]): ChatHistoryItem
   // A trailing assistant message is a prefix the model continues; otherwise the model starts a new turn.
   if (history.at(-1)?.type !== 'model') history.push({ type: 'model', response: [] });
   return history;
+}
+
+/** Grammars are compiled once per schema text: the decision repair asks for the same schema every run. */
+const grammars = new Map<string, Promise<LlamaGrammar>>();
+
+/** A grammar that forces the model's answer to be JSON matching `schema` (structured output). */
+export async function jsonSchemaGrammar(schema: Readonly<Record<string, unknown>>): Promise<LlamaGrammar> {
+  const key = JSON.stringify(schema);
+  let grammar = grammars.get(key);
+  if (!grammar) {
+    grammar = getLlamaBackend().then((llama) =>
+      llama.createGrammarForJsonSchema(schema as Parameters<Llama['createGrammarForJsonSchema']>[0]),
+    );
+    grammar.catch(() => grammars.delete(key));
+    grammars.set(key, grammar);
+  }
+  return grammar;
 }
 
 async function getLlamaBackend(): Promise<Llama> {

@@ -3,6 +3,7 @@ import type { FinishReason } from './provider';
 import { ProviderError, type ChatProvider, type ChatResult } from './provider';
 import {
   abortReason,
+  jsonSchemaGrammar,
   getLocalModel,
   runExclusive,
   toChatHistory,
@@ -14,6 +15,8 @@ import {
 export const LOCAL_DEFAULT_TEMPERATURE = 0.3;
 /** Fixed sampling seed: the same prompt and temperature give the same answer on the same build. */
 export const LOCAL_SEED = 42;
+/** Repetition penalty over the last 128 tokens (llama.cpp's default window is 64, too short for looping sentences). */
+export const LOCAL_REPEAT_PENALTY = { lastTokens: 128, penalty: 1.15, frequencyPenalty: 0.2, presencePenalty: 0.1 };
 /**
  * Prompt tokens evaluated per step before generation starts. llama.cpp cannot stop inside one evaluation, so
  * the prompt is fed in slices and the abort signal checked between them: at ~390 prompt tokens/s on 2 cores a
@@ -114,8 +117,13 @@ async function generate(
   let outputTokens = 0;
   let response: LlamaChatResponse;
   try {
+    const grammar = request.jsonSchema ? await jsonSchemaGrammar(request.jsonSchema) : undefined;
     response = await chat.generateResponse(toChatHistory(request.messages), {
       maxTokens: request.maxTokens,
+      ...(grammar ? { grammar } : {}),
+      // A 135M-parameter model loops on its own phrases ("The report is based on ...") without these.
+      repeatPenalty: LOCAL_REPEAT_PENALTY,
+      dryRepeatPenalty: { strength: 0.8 },
       temperature: request.temperature ?? LOCAL_DEFAULT_TEMPERATURE,
       seed: LOCAL_SEED,
       ...(signal ? { signal } : {}),

@@ -65,6 +65,14 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): ChatProvid
               // `max_tokens` rather than `max_completion_tokens`: local OpenAI-compatible servers know only the former.
               max_tokens: request.maxTokens,
               ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
+              ...(request.jsonSchema === undefined
+                ? {}
+                : {
+                    response_format: {
+                      type: 'json_schema' as const,
+                      json_schema: { name: 'structured_answer', schema: { ...request.jsonSchema }, strict: false },
+                    },
+                  }),
               stream: true,
               stream_options: { include_usage: true },
             },

@@ -7,6 +7,11 @@ export interface ChatRequest {
   /** Hard ceiling on completion tokens; the provider asks the server for it and stops the stream past it. */
   maxTokens: number;
   temperature?: number;
+  /**
+   * Constrains the answer to JSON matching this schema (structured output): a grammar for the local model,
+   * `response_format: json_schema` for OpenAI-compatible endpoints.
+   */
+  jsonSchema?: Readonly<Record<string, unknown>>;
   /** Aborts the request (activity cancellation, runaway stop). */
   signal?: AbortSignal;
 }

@@ -54,6 +54,8 @@ export interface AgentCallRequest {
   /** Skip the word-limit step (the risk manager's decision is limited on its rationale). */
   skipLimit?: boolean;
   callSuffix?: string;
+  /** Structured output for this call (the decision repair). */
+  jsonSchema?: Readonly<Record<string, unknown>>;
 }
 
 export interface AgentCallOutcome {
@@ -244,6 +246,7 @@ export async function runAgentCall(
       maxTokens,
       promptTokens: optimized.promptTokens,
       spendCeiling: reservationCeiling(reservation),
+      jsonSchema: call.jsonSchema,
     });
   } catch (error) {
     const lost = lostTokensOf(error) ?? reservationCeiling(reservation);

@@ -35,6 +35,7 @@ import type {
   RunPhase,
   RunProgress,
 } from '../core/run-types';
+import { DECISION_JSON_SCHEMA } from '../core/decision-schema';
 import type { AnalysisInputs, DebateTurn } from '../core/types';
 import { createPipelineProxies, runAgentCall, type PipelineRunState } from './agent-call';
 import { budgetQuery, cancelRunUpdate, changeBudgetUpdate, progressQuery, usageQuery } from './definitions';
@@ -284,6 +285,8 @@ export async function analysisWorkflow(input: AnalysisInput): Promise<AnalysisRe
             budgetLine: 'summary_output',
             skipLimit: true,
             callSuffix: '/repair',
+            // Structured output makes the one repair dependable even on a small local model.
+            jsonSchema: DECISION_JSON_SCHEMA,
           });
           if (repaired) parsed = await proxies.parseDecision({ text: repaired.text, wordLimit });
           if (!parsed.ok) {

@@ -8,6 +8,7 @@ import type { analysisWorkflow } from '../../workflows/analysis-workflow';
 import { progressQuery } from '../../workflows/definitions';
 import { createTokenflowWorkers } from '../../workers/worker';
 import { renderProgress, renderReport, workflowUiLink } from '../render-report';
+import { ensureLearningSchedule } from '../learning-schedule';
 import { connectTemporal, createClient } from '../temporal-connection';
 
 export const ANALYZE_USAGE =
@@ -57,6 +58,7 @@ export async function analyzeCommand(argv: string[]): Promise<void> {
 
   const connection = await connectTemporal(config, { startDevServer: true });
   const client = createClient(connection, config);
+  await ensureLearningSchedule(client, config);
   const workflowId = values['workflow-id'] ?? `analysis-${request.ticker}-${request.date}-${randomUUID().slice(0, 8)}`;
   const link = workflowUiLink(config.temporal.uiUrl, config.temporal.namespace, workflowId);
   const live = process.stderr.isTTY && !values.json;
