@@ -41,9 +41,16 @@ export function renderSection(section: PromptSection): string {
   return `## ${section.title}\n${section.text}`;
 }
 
-/** Tokens of one rendered section. */
-export function sectionTokens(section: PromptSection, counter: TokenCounter): number {
-  return counter.count(renderSection(section));
+/** Blank line between two rendered sections of a user message. */
+export const SECTION_SEPARATOR = '\n\n';
+
+/**
+ * Tokens one section adds to a user message: the rendered section with the blank line that follows it there.
+ * Counting exactly that text makes it the same cache entry as the piece the counter splits the whole message
+ * into, so a section counted here is not encoded again when the message is counted.
+ */
+export function sectionTokens(section: PromptSection, counter: TokenCounter, last = false): number {
+  return counter.count(last ? renderSection(section) : `${renderSection(section)}${SECTION_SEPARATOR}`);
 }
 
 /**

@@ -4,7 +4,7 @@ import {
   normalizeWhitespace,
   type CompressionOptions,
 } from './compression';
-import { fitSectionsToBudget, renderSection } from './context-manager';
+import { fitSectionsToBudget, renderSection, SECTION_SEPARATOR, sectionTokens } from './context-manager';
 import { lostFacts, type FactExtractionOptions } from './fact-check';
 import type { ChatMessage, PipelineMode, PromptDraft, PromptSection, TokenCounter } from './types';
 
@@ -51,7 +51,6 @@ export interface OptimizeOptions {
 const ITEM_KINDS = ['news', 'social'] as const;
 
 /** Blank line between sections in the user message. */
-const SECTION_SEPARATOR = '\n\n';
 
 /** Renders a draft: the system message, then one user message with the sections as `## title` blocks. */
 export function renderDraft(draft: PromptDraft): ChatMessage[] {
@@ -78,7 +77,9 @@ export function optimizeDraft(draft: PromptDraft, options: OptimizeOptions): Opt
   const { counter } = options;
   const originalMessages = renderDraft(draft);
   const originalPromptTokens = counter.countMessages(originalMessages);
-  const originalTokens = draft.sections.map((section) => counter.count(renderSection(section)));
+  const originalTokens = draft.sections.map((section, index) =>
+    sectionTokens(section, counter, index === draft.sections.length - 1),
+  );
 
   if (options.mode === 'baseline') {
     return {
@@ -157,7 +158,7 @@ export function optimizeDraft(draft: PromptDraft, options: OptimizeOptions): Opt
   let trimmed = false;
   const finalTokens: number[] = draft.sections.map(() => 0);
   compressed.forEach((section, position) => {
-    finalTokens[present[position] ?? 0] = counter.count(renderSection(section));
+    finalTokens[present[position] ?? 0] = sectionTokens(section, counter, position === compressed.length - 1);
   });
   const finalActions = [...actions];
   const budget = options.contextBudgetTokens;
