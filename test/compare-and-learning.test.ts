@@ -1,9 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { buildRunSettings } from '../src/config/run-settings';
+import { buildComparisonSettings } from '../src/config/run-settings';
 import { ensureLearningSchedule, LEARNING_SCHEDULE_ID } from '../src/cli/learning-schedule';
-import { BASELINE_HARD_CAP } from '../src/cli/commands/compare';
 import type { ComparisonReport } from '../src/core/comparison-report';
 import { createTokenflowWorkers } from '../src/workers/worker';
 import type { compareWorkflow } from '../src/workflows/compare-workflow';
@@ -25,8 +24,7 @@ after(async () => {
 describe('A/B comparison and learning on a real Temporal dev server', () => {
   test('compare runs baseline and optimized as child workflows and writes a side-by-side report', async () => {
     const config = testConfig(harness);
-    const optimized = buildRunSettings(config);
-    const baseline = buildRunSettings(config, { budget: BASELINE_HARD_CAP, maxResponseTokens: 4096, useCalibration: false });
+    const { optimized, baseline } = buildComparisonSettings(config);
     const { mode: _mode, ...request } = testRequest();
     const workers = await createTokenflowWorkers({
       config,

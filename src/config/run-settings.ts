@@ -68,3 +68,20 @@ export function buildAnalysisRequest(input: {
     riskRounds: rounds(input.riskRounds, input.defaults.riskRounds, '--risk-rounds'),
   };
 }
+
+/** Hard cap of the baseline side of an A/B run: the origin project measured 218,130 tokens per run, so it must not bind. */
+export const BASELINE_HARD_CAP = 1_000_000;
+
+/**
+ * Settings of both sides of an A/B comparison on the same config. The origin project set no `max_tokens`; the
+ * baseline keeps a response within half the model's window so that a small local model can still answer.
+ */
+export function buildComparisonSettings(config: AppConfig, overrides: { budget?: number } = {}) {
+  const optimized = buildRunSettings(config, { budget: overrides.budget });
+  const baseline = buildRunSettings(config, {
+    budget: BASELINE_HARD_CAP,
+    maxResponseTokens: Math.min(4096, Math.floor(optimized.contextWindow / 2)),
+    useCalibration: false,
+  });
+  return { optimized, baseline };
+}

@@ -19,6 +19,8 @@ export interface SideSummary {
   /** Mean absolute percentage error of predicted vs actual completion tokens, where predicted. */
   predictionMape?: number;
   decision?: string;
+  /** Calls the budget or the model's window could not pay for, and why. */
+  degradations: string[];
   factRecall: Partial<Record<(typeof RECALL_AGENTS)[number], FactRecall>>;
   meanFactRecall: number;
   perAgent: Array<{ agent: AgentName; promptTokens: number; completionTokens: number; costUsd: number; words: number }>;
@@ -80,6 +82,7 @@ export function summarizeSide(result: AnalysisResult, prompts: Partial<Record<Ag
       predicted.map((call) => Math.abs((call.predictedTokens as number) - call.completionTokens) / call.completionTokens),
     ),
     decision: result.decision?.action,
+    degradations: result.degradations,
     factRecall: recall,
     meanFactRecall: mean(Object.values(recall).map((entry) => entry.recall)) ?? 0,
     perAgent: [...perAgent.values()],
@@ -155,6 +158,10 @@ export function renderComparisonMarkdown(report: ComparisonReport): string {
     const right = optimized.factRecall[agent];
     const missing = right?.missing.map((fact) => `${fact.analyst}:${fact.value}`).join(', ') || '';
     lines.push(`| ${agentLabel(agent)} | ${percent(left?.recall)} | ${percent(right?.recall)} | ${missing} |`);
+  }
+  for (const [label, side] of [['baseline', baseline], ['optimized', optimized]] as const) {
+    if (side.degradations.length === 0) continue;
+    lines.push('', `Degradations of the ${label} run:`, ...side.degradations.map((entry) => `- ${entry}`));
   }
   return `${lines.join('\n')}\n`;
 }

@@ -3,13 +3,10 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../../config/load-config';
-import { buildAnalysisRequest, buildRunSettings } from '../../config/run-settings';
+import { buildAnalysisRequest, buildComparisonSettings } from '../../config/run-settings';
 import { createTokenflowWorkers } from '../../workers/worker';
 import type { compareWorkflow } from '../../workflows/compare-workflow';
 import { connectTemporal, createClient } from '../temporal-connection';
-
-/** Hard cap of the baseline side: the origin project measured 218,130 tokens per run, so it must not bind. */
-export const BASELINE_HARD_CAP = 1_000_000;
 
 /** `tokenflow compare <TICKER> --date D`: baseline and optimized runs on the same inputs, side by side. */
 export async function compareCommand(argv: string[]): Promise<void> {
@@ -35,13 +32,7 @@ export async function compareCommand(argv: string[]): Promise<void> {
     defaults: config.debate,
   });
   const budget = values.budget === undefined ? undefined : Number(values.budget);
-  const optimized = buildRunSettings(config, { budget });
-  // The origin project set no max_tokens; the baseline only keeps a response within the model's window.
-  const baseline = buildRunSettings(config, {
-    budget: BASELINE_HARD_CAP,
-    maxResponseTokens: Math.min(4096, Math.floor(optimized.contextWindow / 2)),
-    useCalibration: false,
-  });
+  const { optimized, baseline } = buildComparisonSettings(config, { budget });
   const { mode: _mode, ...sharedRequest } = request;
   const connection = await connectTemporal(config, { startDevServer: true });
   const client = createClient(connection, config);
