@@ -36,7 +36,7 @@ import type {
   RunProgress,
 } from '../core/run-types';
 import { DECISION_JSON_SCHEMA } from '../core/decision-schema';
-import type { AnalysisInputs, DebateTurn } from '../core/types';
+import type { AgentContext, AnalysisInputs, DebateTurn } from '../core/types';
 import { createPipelineProxies, runAgentCall, type PipelineRunState } from './agent-call';
 import { budgetQuery, cancelRunUpdate, changeBudgetUpdate, progressQuery, usageQuery } from './definitions';
 import {
@@ -184,6 +184,32 @@ export async function analysisWorkflow(input: AnalysisInput): Promise<AnalysisRe
     }
   };
 
+  /**
+   * Rounds of a debate, each agent in turn reading the turns so far; stops early (fewer rounds, recorded)
+   * when the budget has no room for the next turn.
+   */
+  const debate = async (
+    name: string,
+    agents: readonly AgentName[],
+    rounds: number,
+    plannedRounds: number,
+    contextFor: (turns: DebateTurn[]) => AgentContext,
+  ): Promise<DebateTurn[]> => {
+    const turns: DebateTurn[] = [];
+    for (let round = 1; round <= rounds; round += 1) {
+      for (const agent of agents) {
+        const outcome = await call(agent, round, plannedRounds, contextFor([...turns]));
+        if (!outcome) {
+          state.degradations.push(`${name} stopped after round ${round - 1}: the budget left no room for ${agent}`);
+          return turns;
+        }
+        turns.push({ agent, round, text: outcome.text });
+        reports[agent] = outcome.text;
+      }
+    }
+    return turns;
+  };
+
   try {
     await scope.run(async () => {
       const inputs: AnalysisInputs = await loadAnalysisInputs({
@@ -210,23 +236,13 @@ export async function analysisWorkflow(input: AnalysisInput): Promise<AnalysisRe
 
       const hasReports = Object.keys(analystReports()).length > 0;
       phase = 'research-debate';
-      const researchDebate: DebateTurn[] = [];
-      const debateRounds = requires('bull_researcher', hasReports, 'every analyst report') ? request.researchRounds : 0;
-      debate: for (let round = 1; round <= debateRounds; round += 1) {
-        for (const agent of RESEARCH_AGENTS) {
-          const outcome = await call(agent, round, request.researchRounds, {
-            ...base,
-            reports: analystReports(),
-            researchDebate: [...researchDebate],
-          });
-          if (!outcome) {
-            state.degradations.push(`research debate stopped after round ${round - 1}: the budget left no room for ${agent}`);
-            break debate;
-          }
-          researchDebate.push({ agent, round, text: outcome.text });
-          reports[agent] = outcome.text;
-        }
-      }
+      const researchDebate = await debate(
+        'research debate',
+        RESEARCH_AGENTS,
+        requires('bull_researcher', hasReports, 'every analyst report') ? request.researchRounds : 0,
+        request.researchRounds,
+        (turns) => ({ ...base, reports: analystReports(), researchDebate: turns }),
+      );
       RESEARCH_AGENTS.forEach((agent) => closeLine(budget, agent));
 
       phase = 'research-manager';
@@ -246,26 +262,13 @@ export async function analysisWorkflow(input: AnalysisInput): Promise<AnalysisRe
       if (traderPlan) reports.trader = traderPlan;
 
       phase = 'risk-debate';
-      const riskDebate: DebateTurn[] = [];
-      const riskRounds = requires('aggressive_debater', traderPlan !== undefined, "the trader's plan") ? request.riskRounds : 0;
-      risk: for (let round = 1; round <= riskRounds; round += 1) {
-        for (const agent of RISK_DEBATER_AGENTS) {
-          const outcome = await call(agent, round, request.riskRounds, {
-            ...base,
-            reports: analystReports(),
-            investmentPlan,
-            traderPlan,
-            researchDebate,
-            riskDebate: [...riskDebate],
-          });
-          if (!outcome) {
-            state.degradations.push(`risk debate stopped after round ${round - 1}: the budget left no room for ${agent}`);
-            break risk;
-          }
-          riskDebate.push({ agent, round, text: outcome.text });
-          reports[agent] = outcome.text;
-        }
-      }
+      const riskDebate = await debate(
+        'risk debate',
+        RISK_DEBATER_AGENTS,
+        requires('aggressive_debater', traderPlan !== undefined, "the trader's plan") ? request.riskRounds : 0,
+        request.riskRounds,
+        (turns) => ({ ...base, reports: analystReports(), investmentPlan, traderPlan, researchDebate, riskDebate: turns }),
+      );
       RISK_DEBATER_AGENTS.forEach((agent) => closeLine(budget, agent));
 
       phase = 'risk-manager';

@@ -1,0 +1,56 @@
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/load-config';
+import { buildAnalysisRequest } from '../config/run-settings';
+import type { AppConfig } from '../config/schema';
+import type { AnalysisRequest } from '../core/run-types';
+
+/** Flags shared by `tokenflow analyze` and `tokenflow compare`. */
+const ANALYSIS_OPTIONS = {
+  date: { type: 'string' },
+  budget: { type: 'string' },
+  'debate-rounds': { type: 'string' },
+  'risk-rounds': { type: 'string' },
+  mode: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  'no-worker': { type: 'boolean', default: false },
+  'data-folder': { type: 'string' },
+  config: { type: 'string' },
+  'workflow-id': { type: 'string' },
+} as const;
+
+function integerFlag(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed)) throw new Error(`${flag} must be a whole number (got "${value}").`);
+  return parsed;
+}
+
+export interface AnalysisArguments {
+  config: AppConfig;
+  request: AnalysisRequest;
+  budget?: number;
+  json: boolean;
+  noWorker: boolean;
+  workflowId?: string;
+}
+
+/** Parses and validates the ticker, date and run flags: one clear sentence per mistake, before anything starts. */
+export function parseAnalysisArguments(argv: string[], usage: string): AnalysisArguments {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: ANALYSIS_OPTIONS });
+  if (positionals.length !== 1) throw new Error(`Give exactly one ticker: ${usage}`);
+  const config = loadConfig({
+    file: values.config,
+    overrides: values['data-folder'] ? { dataSource: { kind: 'folder', folder: values['data-folder'] } } : undefined,
+  });
+  const request = buildAnalysisRequest({
+    ticker: positionals[0],
+    date: values.date,
+    mode: values.mode,
+    researchRounds: integerFlag(values['debate-rounds'], '--debate-rounds'),
+    riskRounds: integerFlag(values['risk-rounds'], '--risk-rounds'),
+    defaults: config.debate,
+  });
+  const budget = integerFlag(values.budget, '--budget');
+  if (budget !== undefined && budget <= 0) throw new Error(`--budget must be a positive number of tokens (got ${budget}).`);
+  return { config, request, budget, json: values.json, noWorker: values['no-worker'], workflowId: values['workflow-id'] };
+}
