@@ -202,7 +202,9 @@ export async function runAgentCall(
   }
   if (!fits(optimized.promptTokens)) {
     state.degradations.push(
-      `${label}: skipped, its prompt needs ${optimized.promptTokens} tokens plus a response but only ${available()} remain for it`,
+      optimized.promptTokens + MINIMUM_RESPONSE_TOKENS > settings.contextWindow
+        ? `${label}: skipped, its prompt needs ${optimized.promptTokens} tokens plus a response, more than the model's ${settings.contextWindow}-token window`
+        : `${label}: skipped, its prompt needs ${optimized.promptTokens} tokens plus a response but only ${available()} remain for it`,
     );
     return undefined;
   }
