@@ -6,7 +6,7 @@ import { loadConfig } from '../src/config/load-config';
 import { buildRunSettings } from '../src/config/run-settings';
 import type { AgentName } from '../src/core/agents';
 import { optimizeDraft } from '../src/core/prompt-optimizer';
-import type { AnalysisRequest, AnalysisResult } from '../src/core/run-types';
+import type { AnalysisRequest, AnalysisResult, CallSummary } from '../src/core/run-types';
 import type { ChatMessage } from '../src/core/types';
 import { disposeLocalModels, getLocalModel, resolveThreadCount, usableCores } from '../src/llm/local-model';
 import { createLocalProvider, type LocalChatProvider } from '../src/llm/local-provider';
@@ -107,12 +107,24 @@ function generationRate(timing: GenerationTiming): number {
   return tokens > 0 && timing.restMs > 0 ? tokens / (timing.restMs / 1000) : Number.NaN;
 }
 
+function grouped(value: number): string {
+  return value.toLocaleString('en-US');
+}
+
 function medianAndRange(values: readonly number[], decimals: number): string {
   const finite = values.filter(Number.isFinite);
   if (finite.length === 0) return 'n/a';
   const low = Math.min(...finite);
   const high = Math.max(...finite);
   return `${fixed(median(finite), decimals)} (${fixed(low, decimals)}-${fixed(high, decimals)})`;
+}
+
+/** The agent, plus what the workflow appended to the call id (e.g. `/repair`: the decision repair call). */
+function callLabel(call: CallSummary): string {
+  const marker = `/${call.agent}/${call.round}`;
+  const at = call.callId.lastIndexOf(marker);
+  const suffix = at >= 0 ? call.callId.slice(at + marker.length) : '';
+  return suffix === '/repair' ? `${call.agent} (decision repair)` : `${call.agent}${suffix}`;
 }
 
 function seconds(milliseconds: number, decimals = 1): string {
@@ -278,7 +290,7 @@ async function produce(): Promise<string> {
     );
 
     const callRows = result.calls.map((call) => [
-      call.agent,
+      callLabel(call),
       String(call.round),
       String(call.promptTokens),
       String(call.completionTokens),
@@ -292,21 +304,20 @@ async function produce(): Promise<string> {
       ? `yes: **${result.decision.action}**, confidence ${result.decision.confidence}`
       : 'no decision';
     const degradations =
-      result.degradations.length > 0
-        ? result.degradations.map((reason) => `- ${reason}`).join('\n')
-        : '- none';
+      result.degradations.length > 0 ? result.degradations.map((reason) => `  - ${reason}`).join('\n') : '  - none';
+    const repairs = result.calls.filter((call) => callLabel(call).endsWith('(decision repair)')).length;
 
     return wrap(
       [
         '## Local model throughput',
         '',
-        `The embedded model \`${localModel.name}\` (node-llama-cpp, CPU build, ${CONTEXT_SIZE}-token context) on this machine, all in one`,
+        `The embedded model \`${localModel.name}\` (node-llama-cpp, CPU build, ${grouped(CONTEXT_SIZE)}-token context) on this machine, all in one`,
         `process (\`bench/local-model.bench.ts\`). **Figures are from one run of the bench on a ${os.availableParallelism()}-core machine shared`,
         'with other work** (see the load average in the stamp above); expect them to move by tens of percent between runs.',
         '',
         '### Loading',
         '',
-        `- Model load (\`getLocalModel\`, weights and the ${CONTEXT_SIZE}-token generation context): **${seconds(loadMs, 2)} s**, of which the`,
+        `- Model load (\`getLocalModel\`, weights and the ${grouped(CONTEXT_SIZE)}-token generation context): **${seconds(loadMs, 2)} s**, of which the`,
         `  weights ${seconds(localModel.loadMilliseconds, 2)} s. A worker pays this once at start; the analysis below reused the loaded model.`,
         `- Threads: **${threads}** (\`resolveThreadCount(0)\`, i.e. the usable cores: ${cores}; \`os.availableParallelism()\` ${os.availableParallelism()}).`,
         '',
@@ -342,9 +353,9 @@ async function produce(): Promise<string> {
         `- Before it: dev server start ${seconds(fullRun.serverStartMs)} s, workflow bundle ${seconds(fullRun.bundleMs)} s, workers`,
         `  ${seconds(fullRun.workerStartMs)} s (model already loaded in this process; a fresh worker adds the load time above).`,
         `- Status: ${result.status}; calls: **${result.calls.length}** (sum of their latencies ${seconds(callLatencyMs)} s);`,
-        `  tokens: **${result.totals.promptTokens} prompt + ${result.totals.completionTokens} completion = ${result.totals.totalTokens}**`,
+        `  tokens: **${grouped(result.totals.promptTokens)} prompt + ${grouped(result.totals.completionTokens)} completion = ${grouped(result.totals.totalTokens)}**`,
         `  (model tokenizer; budget status ${result.budgetStatus}, ${result.totals.lostTokens} lost tokens).`,
-        `- Decision came out: ${decision}.`,
+        `- Decision came out: ${decision}${repairs > 0 ? ` (after ${repairs} decision repair call${repairs === 1 ? '' : 's'} with structured output, marked below)` : ''}.`,
         `- Load average (1, 5, 15 min) just before the analysis: ${fullRun.loadAverage}.`,
         '- Degradations recorded by the run:',
         degradations,

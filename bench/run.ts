@@ -27,8 +27,8 @@ const projectDirectory = path.resolve(__dirname, '..');
 const benchDirectory = __dirname;
 const benchmarksFile = path.join(projectDirectory, 'BENCHMARKS.md');
 
-/** What `npm run bench` runs without arguments. */
-export const MICRO_BENCHES = ['orchestration-overhead', 'compression', 'token-counting'] as const;
+/** What `npm run bench` runs without arguments: the micro benches, then the local model and the A/B runs. */
+export const DEFAULT_BENCHES = ['orchestration-overhead', 'compression', 'token-counting', 'local-model', 'ab'] as const;
 
 const BENCH_SUFFIX = '.bench.ts';
 const MARKER_BLOCK = /<!-- bench:([\w.-]+):start -->\n?([\s\S]*?)\n?<!-- bench:\1:end -->/g;
@@ -130,7 +130,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const requested = argumentsGiven.filter((argument) => !argument.startsWith('--'));
-  const names = requested.length > 0 ? requested : [...MICRO_BENCHES];
+  const names = requested.length > 0 ? requested : [...DEFAULT_BENCHES];
   const available = availableBenches();
   const unknown = names.filter((name) => !available.includes(name));
   if (unknown.length > 0) {

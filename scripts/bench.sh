@@ -2,7 +2,7 @@
 # What `npm run bench` runs: tokenflow's benchmarks (not tests). Each bench prints a markdown section that
 # bench/run.ts writes into BENCHMARKS.md between its markers, stamped with the date, the machine and the command.
 #
-#   npm run bench                          # the micro benches: orchestration-overhead, compression, token-counting
+#   npm run bench                          # all: orchestration-overhead, compression, token-counting, local-model, ab
 #   npm run bench -- compression           # one bench by name (bench/<name>.bench.ts)
 #   npm run bench -- --no-write compression   # print only, leave BENCHMARKS.md alone
 #
