@@ -23,7 +23,8 @@ const DATE = '2020-04-17';
 const LOCAL_MODEL = path.join(projectDirectory, 'models', 'SmolLM2-135M-Instruct.Q4_1.gguf');
 
 function headline(report: ComparisonReport): string {
-  const cost = report.ratios.cost === undefined ? 'n/a (the model has no price)' : report.ratios.cost.toFixed(3);
+  const cost =
+    report.ratios.cost === undefined ? 'n/a (the model has no price)' : report.ratios.cost.toFixed(3);
   return [
     `**optimized/baseline: total tokens ${report.ratios.totalTokens.toFixed(3)}, prompt tokens ${report.ratios.promptTokens.toFixed(3)}, cost ${cost}, wall time ${report.ratios.wallTime.toFixed(3)}; fact recall ${(report.optimized.meanFactRecall * 100).toFixed(1)}% (baseline ${(report.baseline.meanFactRecall * 100).toFixed(1)}%); raw word-limit compliance ${report.optimized.rawCompliance === undefined ? 'n/a' : `${(report.optimized.rawCompliance * 100).toFixed(1)}%`}, enforced ${report.optimized.enforcedCompliance === undefined ? 'n/a' : `${(report.optimized.enforcedCompliance * 100).toFixed(1)}%`}; decisions ${report.decisionsAgree ? 'agree' : 'differ'}.**`,
     '',
@@ -40,20 +41,34 @@ async function main(): Promise<string> {
   const bundle = await workflowBundle();
   const sections: string[] = [];
   try {
-    const compare = async (name: 'scripted' | 'local', overrides: Record<string, unknown>): Promise<ComparisonReport> => {
+    const compare = async (
+      name: 'scripted' | 'local',
+      overrides: Record<string, unknown>,
+    ): Promise<ComparisonReport> => {
       const config = loadConfig({
         environment: {},
         cwd: projectDirectory,
         overrides: { dataDir, temporal: { taskQueue: `bench-ab-${name}` }, ...overrides },
       });
       const { optimized, baseline } = buildComparisonSettings(config);
-      const workers = await createTokenflowWorkers({ config, connection: env.nativeConnection, workflowBundle: bundle, store });
+      const workers = await createTokenflowWorkers({
+        config,
+        connection: env.nativeConnection,
+        workflowBundle: bundle,
+        store,
+      });
       progress(`ab: ${name}: running baseline then optimized on ${TICKER} ${DATE}`);
       const result = await workers.runUntil(
         env.client.workflow.execute<typeof compareWorkflow>('compareWorkflow', {
           taskQueue: config.temporal.taskQueue,
           workflowId: `bench-ab-${name}`,
-          args: [{ request: { ticker: TICKER, date: DATE, researchRounds: 1, riskRounds: 1 }, optimized, baseline }],
+          args: [
+            {
+              request: { ticker: TICKER, date: DATE, researchRounds: 1, riskRounds: 1 },
+              optimized,
+              baseline,
+            },
+          ],
         }),
       );
       return JSON.parse(readFileSync(result.reportJsonPath, 'utf8')) as ComparisonReport;
@@ -91,7 +106,10 @@ async function main(): Promise<string> {
         ].join('\n'),
       );
     } else {
-      const local = await compare('local', { provider: 'local', local: { modelPath: LOCAL_MODEL, threads: 0, contextSize: 8192 } });
+      const local = await compare('local', {
+        provider: 'local',
+        local: { modelPath: LOCAL_MODEL, threads: 0, contextSize: 8192 },
+      });
       sections.push(
         [
           '<!-- bench:ab-local:start -->',

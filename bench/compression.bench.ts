@@ -4,7 +4,7 @@ import { optimizeDraft } from '../src/core/prompt-optimizer';
 import { createTiktokenCounter } from '../src/core/token-counter';
 import type { AnalysisInputs, PromptSection, PromptSectionKind, TokenCounter } from '../src/core/types';
 import { SAMPLE_CASES, analystDrafts, loadSampleInputs } from './support/simulated-run';
-import { fixed, markdownTable, median, printSection, progress } from './support/statistics';
+import { fixed, markdownTable, median, positiveNumber, printSection, progress } from './support/statistics';
 
 /**
  * Compression of the analysts' data sections (prices, indicators, news, social posts, fundamentals) on the
@@ -52,16 +52,6 @@ function add(tallies: Map<string, Tally>, key: string, update: Partial<Tally>): 
 
 function isData(section: PromptSection): boolean {
   return section.kind !== 'instructions';
-}
-
-function positiveNumber(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new Error(`${name}=${raw} is not a positive number; unset it or give e.g. ${fallback}.`);
-  }
-  return value;
 }
 
 /**

@@ -67,12 +67,17 @@ function repeatsFromEnvironment(): number {
   if (raw === undefined || raw === '') return 3;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 1) {
-    throw new Error(`TOKENFLOW_BENCH_REPEATS=${raw} is not a whole number of at least 1; unset it or give e.g. 3.`);
+    throw new Error(
+      `TOKENFLOW_BENCH_REPEATS=${raw} is not a whole number of at least 1; unset it or give e.g. 3.`,
+    );
   }
   return value;
 }
 
-async function timeGeneration(provider: LocalChatProvider, messages: ChatMessage[]): Promise<GenerationTiming> {
+async function timeGeneration(
+  provider: LocalChatProvider,
+  messages: ChatMessage[],
+): Promise<GenerationTiming> {
   const started = performance.now();
   let firstTextAt: number | undefined;
   const result = await provider.stream({ model: 'local', messages, maxTokens: MAX_TOKENS }, (delta) => {
@@ -83,7 +88,9 @@ async function timeGeneration(provider: LocalChatProvider, messages: ChatMessage
   const promptTokens = result.serverUsage?.inputTokens;
   const completionTokens = result.serverUsage?.outputTokens;
   if (promptTokens === undefined || completionTokens === undefined) {
-    throw new Error('The local provider reported no token usage; the bench needs its serverUsage to compute rates.');
+    throw new Error(
+      'The local provider reported no token usage; the bench needs its serverUsage to compute rates.',
+    );
   }
   const firstText = firstTextAt ?? ended;
   return {
@@ -200,7 +207,11 @@ async function measureFullRun(): Promise<FullRun> {
     });
     const settings = buildRunSettings(config);
     started = performance.now();
-    const workers = await createTokenflowWorkers({ config, connection: env.nativeConnection, workflowBundle: bundle });
+    const workers = await createTokenflowWorkers({
+      config,
+      connection: env.nativeConnection,
+      workflowBundle: bundle,
+    });
     const workerStartMs = performance.now() - started;
     const request: AnalysisRequest = {
       ticker: TICKER,
@@ -213,7 +224,9 @@ async function measureFullRun(): Promise<FullRun> {
       .loadavg()
       .map((value) => value.toFixed(2))
       .join(' ');
-    progress(`local-model: running analysisWorkflow on the local model for ${TICKER} ${DATE} (1 research, 1 risk round)`);
+    progress(
+      `local-model: running analysisWorkflow on the local model for ${TICKER} ${DATE} (1 research, 1 risk round)`,
+    );
     started = performance.now();
     const result = await workers.runUntil(async () => {
       const handle = await env.client.workflow.start<typeof analysisWorkflow>('analysisWorkflow', {
@@ -281,10 +294,16 @@ async function produce(): Promise<string> {
         label,
         [...new Set(timings.map((timing) => timing.promptTokens))].join('/'),
         [...new Set(timings.map((timing) => timing.completionTokens))].join('/'),
-        medianAndRange(timings.map((timing) => timing.firstTextMs / 1000), 2),
+        medianAndRange(
+          timings.map((timing) => timing.firstTextMs / 1000),
+          2,
+        ),
         medianAndRange(timings.map(promptRate), 0),
         medianAndRange(timings.map(generationRate), 1),
-        medianAndRange(timings.map((timing) => timing.totalMs / 1000), 2),
+        medianAndRange(
+          timings.map((timing) => timing.totalMs / 1000),
+          2,
+        ),
         [...new Set(timings.map((timing) => timing.finishReason))].join('/'),
       ]),
     );
@@ -304,7 +323,9 @@ async function produce(): Promise<string> {
       ? `yes: **${result.decision.action}**, confidence ${result.decision.confidence}`
       : 'no decision';
     const degradations =
-      result.degradations.length > 0 ? result.degradations.map((reason) => `  - ${reason}`).join('\n') : '  - none';
+      result.degradations.length > 0
+        ? result.degradations.map((reason) => `  - ${reason}`).join('\n')
+        : '  - none';
     const repairs = result.calls.filter((call) => callLabel(call).endsWith('(decision repair)')).length;
 
     return wrap(
@@ -324,8 +345,8 @@ async function produce(): Promise<string> {
         '### Prompt processing and generation',
         '',
         'Three real pipeline prompts for SPX on 2020-04-17 from the bundled sample, built as the workflow builds them in',
-        'optimized mode (`buildPromptDraft`, `enhanceDraft` with the agent\'s word limit, `optimizeDraft` with the',
-        'model\'s own tokenizer): the news analyst, the market analyst (30-bar price table), and the risk manager, the',
+        "optimized mode (`buildPromptDraft`, `enhanceDraft` with the agent's word limit, `optimizeDraft` with the",
+        "model's own tokenizer): the news analyst, the market analyst (30-bar price table), and the risk manager, the",
         'last and longest downstream prompt, whose analyst reports, plans and debate turns are the scripted test',
         `model's answers (\`bench/support/simulated-run.ts\`, one research and one risk round). Each was sent through the real`,
         `provider (\`createLocalProvider\`, default temperature and seed) with \`maxTokens: ${MAX_TOKENS}\`, ${repeats} times, after one`,
@@ -343,7 +364,7 @@ async function produce(): Promise<string> {
         '### One full analysis',
         '',
         `\`analysisWorkflow\` for ${TICKER} on ${DATE}, optimized mode, 1 research and 1 risk round, on the local model, as`,
-        '`tokenflow analyze` runs it: a Temporal dev server (`startTemporal()`, the project\'s CLI binary), config from',
+        "`tokenflow analyze` runs it: a Temporal dev server (`startTemporal()`, the project's CLI binary), config from",
         "`loadConfig` with `provider: 'local'` and otherwise the defaults (threads 0, default token budget and invoke timeouts),",
         'settings from `buildRunSettings`, and the workers of `createTokenflowWorkers` (main queue, and the one-slot',
         'local-model queue that runs one generation at a time).',
@@ -360,7 +381,7 @@ async function produce(): Promise<string> {
         '- Degradations recorded by the run:',
         degradations,
         '',
-        'Per call (latency: the invoke activity\'s attempt, from its start to the last token, without time queued on the',
+        "Per call (latency: the invoke activity's attempt, from its start to the last token, without time queued on the",
         'one-slot local-model queue; "max": the completion cap the budget set for the call):',
         '',
         markdownTable(

@@ -28,7 +28,13 @@ const benchDirectory = __dirname;
 const benchmarksFile = path.join(projectDirectory, 'BENCHMARKS.md');
 
 /** What `npm run bench` runs without arguments: the micro benches, then the local model and the A/B runs. */
-export const DEFAULT_BENCHES = ['orchestration-overhead', 'compression', 'token-counting', 'local-model', 'ab'] as const;
+export const DEFAULT_BENCHES = [
+  'orchestration-overhead',
+  'compression',
+  'token-counting',
+  'local-model',
+  'ab',
+] as const;
 
 const BENCH_SUFFIX = '.bench.ts';
 const MARKER_BLOCK = /<!-- bench:([\w.-]+):start -->\n?([\s\S]*?)\n?<!-- bench:\1:end -->/g;

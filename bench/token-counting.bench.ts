@@ -10,7 +10,7 @@ import {
 import { DEFAULT_CONFIG } from '../src/config/defaults';
 import type { ChatMessage, PipelineMode, TokenCounter } from '../src/core/types';
 import { loadSampleInputs, simulateRunDrafts } from './support/simulated-run';
-import { fixed, markdownTable, median, printSection, progress } from './support/statistics';
+import { fixed, markdownTable, median, positiveNumber, printSection, progress } from './support/statistics';
 
 /**
  * Token counting over one run's prompts: raw js-tiktoken (`encode(text).length` on every call) against the
@@ -62,16 +62,6 @@ function replay(calls: readonly CountCall[], counter: TokenCounter): number {
   for (const call of calls)
     total += call.kind === 'count' ? counter.count(call.text) : counter.countMessages(call.messages);
   return total;
-}
-
-function positiveNumber(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new Error(`${name}=${raw} is not a positive number; unset it or give e.g. ${fallback}.`);
-  }
-  return value;
 }
 
 /** Milliseconds per replay of `calls`, repeated for at least `minimumSeconds`; `prepare` runs before each replay. */

@@ -24,9 +24,15 @@ function chatRequests() {
 }
 
 function assertWithinCap(result: AnalysisResult) {
-  assert.ok(result.totals.totalTokens <= result.budget.hardCap, `${result.totals.totalTokens} > ${result.budget.hardCap}`);
+  assert.ok(
+    result.totals.totalTokens <= result.budget.hardCap,
+    `${result.totals.totalTokens} > ${result.budget.hardCap}`,
+  );
   assert.equal(result.budget.spent, result.totals.totalTokens);
-  const fromCalls = result.calls.reduce((sum, call) => sum + call.promptTokens + call.completionTokens + call.lostTokens, 0);
+  const fromCalls = result.calls.reduce(
+    (sum, call) => sum + call.promptTokens + call.completionTokens + call.lostTokens,
+    0,
+  );
   assert.equal(result.totals.totalTokens, fromCalls, 'the budget charged exactly what the calls spent');
 }
 
@@ -44,7 +50,10 @@ describe('analysis workflow on a real Temporal dev server', () => {
     assert.ok(result.decision.confidence >= 0 && result.decision.confidence <= 1);
     assertWithinCap(result);
     for (const call of result.calls) {
-      assert.ok(call.wordLimit !== undefined && call.words <= call.wordLimit, `${call.agent} kept its word limit`);
+      assert.ok(
+        call.wordLimit !== undefined && call.words <= call.wordLimit,
+        `${call.agent} kept its word limit`,
+      );
       assert.ok(call.maxTokens > 0 && call.completionTokens <= call.maxTokens);
     }
     assert.equal(harness.store.listUsage({ workflowId: 'test-full-run' }).length, 12);
@@ -103,7 +112,9 @@ describe('analysis workflow on a real Temporal dev server', () => {
     const limited = requests.find((request) => request.fault?.kind === 'status');
     assert.ok(limited?.body?.messages);
     const retry = requests.find(
-      (request) => request !== limited && JSON.stringify(request.body?.messages) === JSON.stringify(limited.body?.messages),
+      (request) =>
+        request !== limited &&
+        JSON.stringify(request.body?.messages) === JSON.stringify(limited.body?.messages),
     );
     assert.ok(retry, 'the same call was sent again');
     const waited = retry.receivedAt - limited.receivedAt;
@@ -120,7 +131,9 @@ describe('analysis workflow on a real Temporal dev server', () => {
     assert.equal(retried.length, 1);
     const [call] = retried;
     assert.ok(call && call.lostTokens > 0, 'the lost attempt’s tokens are reported');
-    const records = harness.store.listUsage({ workflowId: 'test-drop' }).filter((record) => record.callId === call.callId);
+    const records = harness.store
+      .listUsage({ workflowId: 'test-drop' })
+      .filter((record) => record.callId === call.callId);
     assert.equal(records.length, 1, 'one usage record for the retried call');
     assert.equal(records[0]?.lostTokens, call.lostTokens);
     assertWithinCap(run.result);

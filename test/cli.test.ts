@@ -52,14 +52,24 @@ async function tokenflow(args: string[], extraEnvironment: Record<string, string
 }
 
 async function temporal(args: string[]) {
-  const { stdout } = await run(temporalExecutable(), [...args, '--address', env.address], { timeout: 60_000 });
+  const { stdout } = await run(temporalExecutable(), [...args, '--address', env.address], {
+    timeout: 60_000,
+  });
   return stdout;
 }
 
 describe('the tokenflow CLI as a Temporal client', () => {
   test('analyze runs a full analysis and the run is found by its search attributes, with its activities', async () => {
     const workflowId = 'cli-analyze-spx';
-    const result = await tokenflow(['analyze', 'spx', '--date', '2020-04-17', '--json', '--workflow-id', workflowId]);
+    const result = await tokenflow([
+      'analyze',
+      'spx',
+      '--date',
+      '2020-04-17',
+      '--json',
+      '--workflow-id',
+      workflowId,
+    ]);
     assert.equal(result.code, 0, result.stderr);
     const report = JSON.parse(result.stdout) as AnalysisResult & { link: string };
     assert.equal(report.calls.length, 12);
@@ -69,11 +79,20 @@ describe('the tokenflow CLI as a Temporal client', () => {
     assert.match(report.link, new RegExp(`/namespaces/default/workflows/${workflowId}$`));
 
     const listed = await temporal([
-      'workflow', 'list', '--query', `TokenflowTicker='SPX' AND TokenflowTotalTokens <= 40000 AND TokenflowDecision='${report.decision?.action}'`,
+      'workflow',
+      'list',
+      '--query',
+      `TokenflowTicker='SPX' AND TokenflowTotalTokens <= 40000 AND TokenflowDecision='${report.decision?.action}'`,
     ]);
     assert.match(listed, new RegExp(workflowId));
     const shown = await temporal(['workflow', 'show', '--workflow-id', workflowId, '--detailed']);
-    for (const activity of ['loadCalibration', 'loadAnalysisInputs', 'invokeModel', 'trackUsage', 'recordRunSummary']) {
+    for (const activity of [
+      'loadCalibration',
+      'loadAnalysisInputs',
+      'invokeModel',
+      'trackUsage',
+      'recordRunSummary',
+    ]) {
       assert.match(shown, new RegExp(`activityType\\.name: ${activity}`), `${activity} in the history`);
     }
     // Every agent's invoke (and track) names its agent in the activity input.
@@ -91,7 +110,14 @@ describe('the tokenflow CLI as a Temporal client', () => {
   });
 
   test('the API key never reaches a workflow history', async () => {
-    const shown = await temporal(['workflow', 'show', '--workflow-id', 'cli-analyze-spx', '--output', 'json']);
+    const shown = await temporal([
+      'workflow',
+      'show',
+      '--workflow-id',
+      'cli-analyze-spx',
+      '--output',
+      'json',
+    ]);
     assert.ok(shown.length > 1000);
     assert.equal(shown.includes('sk-test-secret-value'), false);
     assert.equal(Buffer.from(shown).includes(Buffer.from('sk-test-secret-value').toString('base64')), false);

@@ -4,12 +4,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import { buildComparisonSettings } from '../src/config/run-settings';
 import { ensureLearningSchedule, LEARNING_SCHEDULE_ID } from '../src/cli/learning-schedule';
 import type { ComparisonReport } from '../src/core/comparison-report';
-import { createTokenflowWorkers } from '../src/workers/worker';
 import type { compareWorkflow } from '../src/workflows/compare-workflow';
 import type { learningWorkflow } from '../src/workflows/learning-workflow';
 import { calibrationKey } from '../src/workflows/search-attribute-keys';
-import { workflowBundle } from './support/temporal-test-environment';
-import { runAnalysis, startHarness, testConfig, testRequest, type Harness } from './support/workflow-harness';
+import {
+  createWorkers,
+  runAnalysis,
+  startHarness,
+  testConfig,
+  testRequest,
+  type Harness,
+} from './support/workflow-harness';
 
 let harness: Harness;
 
@@ -26,12 +31,7 @@ describe('A/B comparison and learning on a real Temporal dev server', () => {
     const config = testConfig(harness);
     const { optimized, baseline } = buildComparisonSettings(config);
     const { mode: _mode, ...request } = testRequest();
-    const workers = await createTokenflowWorkers({
-      config,
-      connection: harness.env.nativeConnection,
-      workflowBundle: await workflowBundle(),
-      store: harness.store,
-    });
+    const workers = await createWorkers(harness, config);
     const result = await workers.runUntil(
       harness.env.client.workflow.execute<typeof compareWorkflow>('compareWorkflow', {
         taskQueue: config.temporal.taskQueue,
@@ -46,27 +46,30 @@ describe('A/B comparison and learning on a real Temporal dev server', () => {
     // The baseline sends every report and the whole debate downstream: its prompts dominate, as measured upstream.
     assert.ok(report.baseline.promptTokens / report.baseline.totalTokens > 0.75);
     assert.ok(report.ratios.totalTokens <= 0.5, `optimized/baseline tokens ${report.ratios.totalTokens}`);
-    assert.ok(report.ratios.cost !== undefined && report.ratios.cost <= 0.5, `cost ratio ${report.ratios.cost}`);
+    assert.ok(
+      report.ratios.cost !== undefined && report.ratios.cost <= 0.5,
+      `cost ratio ${report.ratios.cost}`,
+    );
     assert.ok(report.optimized.meanFactRecall >= 0.95, `fact recall ${report.optimized.meanFactRecall}`);
     assert.equal(report.baseline.meanFactRecall, 1, 'the baseline sends every report whole');
     assert.ok((report.optimized.rawCompliance ?? 0) >= 0.8);
     assert.equal(report.optimized.enforcedCompliance, 1);
-    assert.match(readFileSync(result.reportMarkdownPath, 'utf8'), /\| total tokens \| \d+ \| \d+ \| 0\.\d{3} \|/);
+    assert.match(
+      readFileSync(result.reportMarkdownPath, 'utf8'),
+      /\| total tokens \| \d+ \| \d+ \| 0\.\d{3} \|/,
+    );
     assert.equal(result.summary.tokenRatio, report.ratios.totalTokens);
   });
 
   test('a manual learning run writes a calibration version that the next analysis uses and names', async () => {
-    const config = testConfig(harness, { learning: { every: '1h', minimumSamples: 1, maximumAdjustment: 0.5 } });
+    const config = testConfig(harness, {
+      learning: { every: '1h', minimumSamples: 1, maximumAdjustment: 0.5 },
+    });
     const first = await runAnalysis(harness, { config, workflowId: 'test-before-learning' });
     assert.ok(first.ok);
     assert.equal(first.result.calibrationVersion, undefined);
 
-    const workers = await createTokenflowWorkers({
-      config,
-      connection: harness.env.nativeConnection,
-      workflowBundle: await workflowBundle(),
-      store: harness.store,
-    });
+    const workers = await createWorkers(harness, config);
     const learned = await workers.runUntil(
       harness.env.client.workflow.execute<typeof learningWorkflow>('learningWorkflow', {
         taskQueue: config.temporal.taskQueue,

@@ -8,12 +8,17 @@ import { projectDirectory, workflowBundle } from './support/temporal-test-enviro
 
 const historiesDirectory = path.join(__dirname, 'histories');
 const histories = existsSync(historiesDirectory)
-  ? readdirSync(historiesDirectory).filter((name) => name.endsWith('.json')).sort()
+  ? readdirSync(historiesDirectory)
+      .filter((name) => name.endsWith('.json'))
+      .sort()
   : [];
 
 async function* historyInputs() {
   for (const name of histories) {
-    yield { workflowId: name.replace(/\.json$/, ''), history: JSON.parse(readFileSync(path.join(historiesDirectory, name), 'utf8')) };
+    yield {
+      workflowId: name.replace(/\.json$/, ''),
+      history: JSON.parse(readFileSync(path.join(historiesDirectory, name), 'utf8')),
+    };
   }
 }
 
@@ -43,13 +48,18 @@ describe('replay of recorded histories', () => {
     const first = 'const calibration = settings.useCalibration ? await loadCalibration() : undefined;';
     assert.ok(source.includes(first), 'the statement to move is still in analysis-workflow.ts');
     // Schedule the market-data activity before the calibration activity: the recorded order is the reverse.
-    const swapped = source
-      .replace(first, `await loadAnalysisInputs({ ticker: input.request.ticker, date: input.request.date });\n  ${first}`);
+    const swapped = source.replace(
+      first,
+      `await loadAnalysisInputs({ ticker: input.request.ticker, date: input.request.date });\n  ${first}`,
+    );
     writeFileSync(file, swapped);
     const bundle = await workflowBundle(swappedDirectory);
     const [name] = histories;
     assert.ok(name);
     const history = JSON.parse(readFileSync(path.join(historiesDirectory, name), 'utf8'));
-    await assert.rejects(Worker.runReplayHistory({ workflowBundle: bundle }, history), DeterminismViolationError);
+    await assert.rejects(
+      Worker.runReplayHistory({ workflowBundle: bundle }, history),
+      DeterminismViolationError,
+    );
   });
 });

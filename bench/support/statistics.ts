@@ -54,3 +54,14 @@ export function printSection(produce: () => Promise<string>): void {
     },
   );
 }
+
+/** A positive number from the environment (a bench's repeat count or duration), or `fallback` when unset. */
+export function positiveNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new Error(`${name}=${raw} is not a positive number; unset it or give e.g. ${fallback}.`);
+  }
+  return value;
+}

@@ -39,11 +39,17 @@ export function createCalibrationActivities(deps: { store: UsageStore; config: A
           wordHistory: usable.map((record) => record.rawWords),
           meanPromptTokens: records.reduce((sum, record) => sum + record.promptTokens, 0) / records.length,
           truncationRate: records.filter((record) => record.truncated).length / records.length,
-          rawComplianceRate: known.length > 0 ? known.filter((record) => record.rawCompliant).length / known.length : undefined,
+          rawComplianceRate:
+            known.length > 0
+              ? known.filter((record) => record.rawCompliant).length / known.length
+              : undefined,
         });
       }
       const base = Object.fromEntries(
-        AGENT_NAMES.map((agent) => [agent, { wordLimit: config.agents[agent].wordLimit, allocation: config.agents[agent].allocation }]),
+        AGENT_NAMES.map((agent) => [
+          agent,
+          { wordLimit: config.agents[agent].wordLimit, allocation: config.agents[agent].allocation },
+        ]),
       ) as LearningInputs['base'];
       return {
         profiles,

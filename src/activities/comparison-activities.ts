@@ -36,7 +36,11 @@ export async function promptsFromHistory(workflowId: string): Promise<Partial<Re
     if (scheduled?.activityType?.name !== 'invokeModel') continue;
     const payload = scheduled.input?.payloads?.[0];
     if (!payload) continue;
-    const input = defaultPayloadConverter.fromPayload(payload) as { agent: AgentName; callId: string; messages: ChatMessage[] };
+    const input = defaultPayloadConverter.fromPayload(payload) as {
+      agent: AgentName;
+      callId: string;
+      messages: ChatMessage[];
+    };
     if (input.callId.endsWith('/repair') || prompts[input.agent] !== undefined) continue;
     prompts[input.agent] = input.messages.map((message) => message.content).join('\n\n');
   }

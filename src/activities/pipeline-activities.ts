@@ -1,9 +1,18 @@
 import type { AgentName } from '../core/agents';
-import { buildRepairMessages, enforceDecisionWordLimit, parseDecision as parseDecisionText } from '../core/decision';
+import {
+  buildRepairMessages,
+  enforceDecisionWordLimit,
+  parseDecision as parseDecisionText,
+} from '../core/decision';
 import { enhanceDraft } from '../core/prompt-enhancer';
 import { optimizeDraft, type OptimizedPrompt } from '../core/prompt-optimizer';
 import { buildPromptDraft } from '../core/prompts';
-import { DEFAULT_HEADROOM, DEFAULT_TOKENS_PER_WORD, estimateResponseTokens, maxTokensFor } from '../core/predictor';
+import {
+  DEFAULT_HEADROOM,
+  DEFAULT_TOKENS_PER_WORD,
+  estimateResponseTokens,
+  maxTokensFor,
+} from '../core/predictor';
 import type { AgentCalibration, DecisionSummary } from '../core/run-types';
 import type { AgentContext, PipelineMode, PromptDraft, TokenCounter } from '../core/types';
 import { enforceWordLimit, type WordLimitResult } from '../core/word-limit';
@@ -66,8 +75,12 @@ export function createPipelineActivities(deps: { counterFor: (model: string) => 
     async enhancePrompt(input: EnhanceInput): Promise<PromptDraft> {
       if (input.repair) {
         const messages = buildRepairMessages(input.repair.malformedAnswer, input.repair.error);
-        const system = messages.filter((message) => message.role === 'system').map((message) => message.content);
-        const user = messages.filter((message) => message.role !== 'system').map((message) => message.content);
+        const system = messages
+          .filter((message) => message.role === 'system')
+          .map((message) => message.content);
+        const user = messages
+          .filter((message) => message.role !== 'system')
+          .map((message) => message.content);
         return {
           agent: input.agent,
           system: system.join('\n\n'),
@@ -112,7 +125,9 @@ export function createPipelineActivities(deps: { counterFor: (model: string) => 
         wordLimit: input.wordLimit,
         tokensPerWord: calibration?.tokensPerWord ?? DEFAULT_TOKENS_PER_WORD,
         history:
-          calibration?.expectedCompletionTokens !== undefined ? [calibration.expectedCompletionTokens] : undefined,
+          calibration?.expectedCompletionTokens !== undefined
+            ? [calibration.expectedCompletionTokens]
+            : undefined,
         minimumSamples: 1,
         maxResponseTokens: input.maxResponseTokens,
       });
@@ -141,7 +156,9 @@ export function createPipelineActivities(deps: { counterFor: (model: string) => 
       const parsed = parseDecisionText(input.text);
       if (!parsed.ok) return parsed;
       const decision =
-        input.wordLimit !== undefined ? enforceDecisionWordLimit(parsed.decision, input.wordLimit) : parsed.decision;
+        input.wordLimit !== undefined
+          ? enforceDecisionWordLimit(parsed.decision, input.wordLimit)
+          : parsed.decision;
       return { ok: true, decision };
     },
   };

@@ -36,11 +36,17 @@ export interface AnalysisArguments {
 
 /** Parses and validates the ticker, date and run flags: one clear sentence per mistake, before anything starts. */
 export function parseAnalysisArguments(argv: string[], usage: string): AnalysisArguments {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: ANALYSIS_OPTIONS });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: ANALYSIS_OPTIONS,
+  });
   if (positionals.length !== 1) throw new Error(`Give exactly one ticker: ${usage}`);
   const config = loadConfig({
     file: values.config,
-    overrides: values['data-folder'] ? { dataSource: { kind: 'folder', folder: values['data-folder'] } } : undefined,
+    overrides: values['data-folder']
+      ? { dataSource: { kind: 'folder', folder: values['data-folder'] } }
+      : undefined,
   });
   const request = buildAnalysisRequest({
     ticker: positionals[0],
@@ -51,6 +57,14 @@ export function parseAnalysisArguments(argv: string[], usage: string): AnalysisA
     defaults: config.debate,
   });
   const budget = integerFlag(values.budget, '--budget');
-  if (budget !== undefined && budget <= 0) throw new Error(`--budget must be a positive number of tokens (got ${budget}).`);
-  return { config, request, budget, json: values.json, noWorker: values['no-worker'], workflowId: values['workflow-id'] };
+  if (budget !== undefined && budget <= 0)
+    throw new Error(`--budget must be a positive number of tokens (got ${budget}).`);
+  return {
+    config,
+    request,
+    budget,
+    json: values.json,
+    noWorker: values['no-worker'],
+    workflowId: values['workflow-id'],
+  };
 }

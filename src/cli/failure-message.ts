@@ -6,7 +6,10 @@ export function failureMessage(error: unknown): string {
   while (cause && typeof cause === 'object' && !seen.has(cause)) {
     seen.add(cause);
     const current = cause as { message?: string; name?: string; cause?: unknown };
-    if (current.message && !/^(Activity task failed|Workflow execution failed|Activity function .* failed)$/i.test(current.message)) {
+    if (
+      current.message &&
+      !/^(Activity task failed|Workflow execution failed|Activity function .* failed)$/i.test(current.message)
+    ) {
       message = current.message;
     }
     cause = current.cause;

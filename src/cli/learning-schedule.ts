@@ -8,7 +8,10 @@ export const LEARNING_SCHEDULE_ID = 'tokenflow-learning';
  * Creates the learning Schedule (hourly in development, daily in the production config: `learning.every`),
  * or updates its interval when it exists. Idempotent.
  */
-export async function ensureLearningSchedule(client: Client, config: AppConfig): Promise<'created' | 'updated'> {
+export async function ensureLearningSchedule(
+  client: Client,
+  config: AppConfig,
+): Promise<'created' | 'updated'> {
   const spec = { intervals: [{ every: config.learning.every as `${number}${'s' | 'm' | 'h' | 'd'}` }] };
   const action = {
     type: 'startWorkflow' as const,
@@ -21,7 +24,9 @@ export async function ensureLearningSchedule(client: Client, config: AppConfig):
     return 'created';
   } catch (error) {
     if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-    await client.schedule.getHandle(LEARNING_SCHEDULE_ID).update((previous) => ({ ...previous, spec, action }));
+    await client.schedule
+      .getHandle(LEARNING_SCHEDULE_ID)
+      .update((previous) => ({ ...previous, spec, action }));
     return 'updated';
   }
 }

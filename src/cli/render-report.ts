@@ -16,7 +16,10 @@ export function workflowUiLink(uiUrl: string, namespace: string, workflowId: str
 }
 
 function callRow(call: CallSummary): string {
-  const words = call.wordLimit !== undefined ? `${call.words}/${call.wordLimit}${call.truncated ? '*' : ''}` : `${call.words}`;
+  const words =
+    call.wordLimit !== undefined
+      ? `${call.words}/${call.wordLimit}${call.truncated ? '*' : ''}`
+      : `${call.words}`;
   const name = `${agentLabel(call.agent)}${call.round > 1 ? ` r${call.round}` : ''}${call.callId.endsWith('/repair') ? ' (repair)' : ''}`;
   return [
     pad(name, 26),
@@ -33,7 +36,9 @@ function callRow(call: CallSummary): string {
 export function renderReport(result: AnalysisResult, link: string): string {
   const lines: string[] = [];
   const request = result.request;
-  lines.push(`tokenflow analysis of ${request.ticker} on ${request.date} (${request.mode}, ${result.provider}: ${result.model})`);
+  lines.push(
+    `tokenflow analysis of ${request.ticker} on ${request.date} (${request.mode}, ${result.provider}: ${result.model})`,
+  );
   lines.push(`Data: ${result.dataSource}`);
   if (result.calibrationVersion) lines.push(`Calibration: ${result.calibrationVersion}`);
   lines.push('');
@@ -44,24 +49,47 @@ export function renderReport(result: AnalysisResult, link: string): string {
       decision.stopLoss !== undefined ? `stop ${decision.stopLoss}` : undefined,
       decision.takeProfit !== undefined ? `target ${decision.takeProfit}` : undefined,
     ].filter(Boolean);
-    lines.push(`DECISION: ${decision.action}  (confidence ${(decision.confidence * 100).toFixed(0)}%)${levels.length ? `  ${levels.join(', ')}` : ''}`);
+    lines.push(
+      `DECISION: ${decision.action}  (confidence ${(decision.confidence * 100).toFixed(0)}%)${levels.length ? `  ${levels.join(', ')}` : ''}`,
+    );
     lines.push(`Rationale: ${decision.rationale}`);
   } else {
-    lines.push(`DECISION: none (${result.status === 'cancelled' ? `cancelled: ${result.cancelReason}` : 'see degradations'})`);
+    lines.push(
+      `DECISION: none (${result.status === 'cancelled' ? `cancelled: ${result.cancelReason}` : 'see degradations'})`,
+    );
   }
   lines.push('');
   lines.push('Token report');
   lines.push(
-    [pad('agent', 26), pad('prompt', 8, true), pad('complet.', 8, true), pad('lost', 6, true), pad('max', 8, true), pad('words/lim', 10, true), pad('cost', 11, true)].join(' '),
+    [
+      pad('agent', 26),
+      pad('prompt', 8, true),
+      pad('complet.', 8, true),
+      pad('lost', 6, true),
+      pad('max', 8, true),
+      pad('words/lim', 10, true),
+      pad('cost', 11, true),
+    ].join(' '),
   );
   for (const call of result.calls) lines.push(callRow(call));
   const totals = result.totals;
   lines.push(
-    [pad('total', 26), pad(String(totals.promptTokens), 8, true), pad(String(totals.completionTokens), 8, true), pad(String(totals.lostTokens), 6, true), pad('', 8), pad('', 10), pad(usd(totals.costUsd), 11, true)].join(' '),
+    [
+      pad('total', 26),
+      pad(String(totals.promptTokens), 8, true),
+      pad(String(totals.completionTokens), 8, true),
+      pad(String(totals.lostTokens), 6, true),
+      pad('', 8),
+      pad('', 10),
+      pad(usd(totals.costUsd), 11, true),
+    ].join(' '),
   );
   const used = ((totals.totalTokens / result.budget.hardCap) * 100).toFixed(1);
-  lines.push(`Run total: ${totals.totalTokens} of ${result.budget.hardCap} tokens (${used}%), budget ${result.budgetStatus}; wall time ${(totals.wallTimeMs / 1000).toFixed(1)} s`);
-  if (result.calls.some((call) => call.truncated)) lines.push('* cut at the last full sentence within the word limit');
+  lines.push(
+    `Run total: ${totals.totalTokens} of ${result.budget.hardCap} tokens (${used}%), budget ${result.budgetStatus}; wall time ${(totals.wallTimeMs / 1000).toFixed(1)} s`,
+  );
+  if (result.calls.some((call) => call.truncated))
+    lines.push('* cut at the last full sentence within the word limit');
   if (result.degradations.length > 0) {
     lines.push('Degradations:');
     for (const degradation of result.degradations) lines.push(`  - ${degradation}`);

@@ -12,7 +12,10 @@ function isLocalAddress(address: string): boolean {
  * Connects to Temporal. For the default local address, starts the project's dev server first when it is
  * not running (idempotent), so `tokenflow analyze` works on a fresh machine.
  */
-export async function connectTemporal(config: AppConfig, options: { startDevServer: boolean }): Promise<Connection> {
+export async function connectTemporal(
+  config: AppConfig,
+  options: { startDevServer: boolean },
+): Promise<Connection> {
   try {
     return await Connection.connect({ address: config.temporal.address, connectTimeout: '3s' });
   } catch (error) {

@@ -57,10 +57,13 @@ function readConfigFile(file: string): Json {
   try {
     parsed = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (error) {
-    throw new ConfigError(`Config file ${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}.`);
+    throw new ConfigError(
+      `Config file ${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}.`,
+    );
   }
   if (parsed == null) return {};
-  if (!isPlainObject(parsed)) throw new ConfigError(`Config file ${file} must hold an object at its top level.`);
+  if (!isPlainObject(parsed))
+    throw new ConfigError(`Config file ${file} must hold an object at its top level.`);
   return parsed;
 }
 
@@ -79,8 +82,10 @@ function environmentLayer(environment: NodeJS.ProcessEnv): Json {
   if (environment.TOKENFLOW_MODEL) layer.model = environment.TOKENFLOW_MODEL;
   if (environment.TOKENFLOW_PROVIDER) layer.provider = environment.TOKENFLOW_PROVIDER;
   if (environment.TOKENFLOW_DATA_DIR) layer.dataDir = environment.TOKENFLOW_DATA_DIR;
-  if (environment.TOKENFLOW_LOCAL_MODEL_PATH) layer.local = { modelPath: environment.TOKENFLOW_LOCAL_MODEL_PATH };
-  if (environment.TOKENFLOW_DATA_FOLDER) layer.dataSource = { kind: 'folder', folder: environment.TOKENFLOW_DATA_FOLDER };
+  if (environment.TOKENFLOW_LOCAL_MODEL_PATH)
+    layer.local = { modelPath: environment.TOKENFLOW_LOCAL_MODEL_PATH };
+  if (environment.TOKENFLOW_DATA_FOLDER)
+    layer.dataSource = { kind: 'folder', folder: environment.TOKENFLOW_DATA_FOLDER };
   return layer;
 }
 

@@ -17,17 +17,24 @@ export function buildRunSettings(config: AppConfig, overrides: RunOverrides = {}
     maxResponseTokens: overrides.maxResponseTokens ?? config.tokens.maxResponseTokens,
     sharedLines: { ...config.sharedLines },
     agents: Object.fromEntries(
-      Object.entries(config.agents).map(([name, agent]) => [name, { wordLimit: agent.wordLimit, allocation: agent.allocation }]),
+      Object.entries(config.agents).map(([name, agent]) => [
+        name,
+        { wordLimit: agent.wordLimit, allocation: agent.allocation },
+      ]),
     ) as RunSettings['agents'],
     provider: config.provider,
     model: config.model,
-    contextWindow: Math.min(model.contextWindow, config.provider === 'local' ? config.local.contextSize : model.contextWindow),
+    contextWindow: Math.min(
+      model.contextWindow,
+      config.provider === 'local' ? config.local.contextSize : model.contextWindow,
+    ),
     prices: {
       inputPerMillion: model.inputPerMillion,
       cachedInputPerMillion: model.cachedInputPerMillion,
       outputPerMillion: model.outputPerMillion,
     },
-    invokeTaskQueue: config.provider === 'local' ? config.temporal.localModelTaskQueue : config.temporal.taskQueue,
+    invokeTaskQueue:
+      config.provider === 'local' ? config.temporal.localModelTaskQueue : config.temporal.taskQueue,
     invoke: { ...config.invoke },
     useCalibration: overrides.useCalibration ?? true,
   };
@@ -47,8 +54,12 @@ export function buildAnalysisRequest(input: {
     throw new Error(`Give a ticker symbol such as SPX or AAPL (got "${input.ticker ?? ''}").`);
   }
   const date = input.date?.trim();
-  if (!date || !/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00Z`)) ||
-      new Date(`${date}T00:00:00Z`).toISOString().slice(0, 10) !== date) {
+  if (
+    !date ||
+    !/^\d{4}-\d{2}-\d{2}$/.test(date) ||
+    Number.isNaN(Date.parse(`${date}T00:00:00Z`)) ||
+    new Date(`${date}T00:00:00Z`).toISOString().slice(0, 10) !== date
+  ) {
     throw new Error(`Give the analysis date as YYYY-MM-DD with --date (got "${input.date ?? ''}").`);
   }
   const mode = input.mode ?? 'optimized';
@@ -57,7 +68,8 @@ export function buildAnalysisRequest(input: {
   }
   const rounds = (value: number | undefined, fallback: number, flag: string) => {
     const result = value ?? fallback;
-    if (!Number.isInteger(result) || result < 0 || result > 5) throw new Error(`${flag} must be a whole number from 0 to 5 (got ${value}).`);
+    if (!Number.isInteger(result) || result < 0 || result > 5)
+      throw new Error(`${flag} must be a whole number from 0 to 5 (got ${value}).`);
     return result;
   };
   return {

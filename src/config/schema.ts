@@ -125,7 +125,9 @@ export const appConfigSchema = z
   .superRefine((config, context) => {
     const agentTotal = AGENT_NAMES.reduce((sum, name) => sum + config.agents[name].allocation, 0);
     const sharedTotal =
-      config.sharedLines.system_context + config.sharedLines.summary_output + config.sharedLines.buffer_overhead;
+      config.sharedLines.system_context +
+      config.sharedLines.summary_output +
+      config.sharedLines.buffer_overhead;
     if (agentTotal + sharedTotal > config.tokens.maxTotalTokens) {
       context.addIssue({
         code: 'custom',

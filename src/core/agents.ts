@@ -2,7 +2,12 @@
  * The agent roster of one analysis, in pipeline order. Names are the stable keys used in config,
  * budget lines, usage records, search attributes and reports.
  */
-export const ANALYST_AGENTS = ['market_analyst', 'news_analyst', 'social_analyst', 'fundamentals_analyst'] as const;
+export const ANALYST_AGENTS = [
+  'market_analyst',
+  'news_analyst',
+  'social_analyst',
+  'fundamentals_analyst',
+] as const;
 export const RESEARCH_AGENTS = ['bull_researcher', 'bear_researcher'] as const;
 export const RISK_DEBATER_AGENTS = ['aggressive_debater', 'conservative_debater', 'neutral_debater'] as const;
 

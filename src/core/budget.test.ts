@@ -47,7 +47,12 @@ describe('run budget', () => {
   test('the last open agent gets the whole pool', () => {
     const budget = seedBudget();
     for (const name of Object.keys(budget.lines)) {
-      if (name !== 'risk_manager' && name !== 'system_context' && name !== 'summary_output' && name !== 'buffer_overhead') {
+      if (
+        name !== 'risk_manager' &&
+        name !== 'system_context' &&
+        name !== 'summary_output' &&
+        name !== 'buffer_overhead'
+      ) {
         closeLine(budget, name as Parameters<typeof closeLine>[1]);
       }
     }

@@ -109,7 +109,8 @@ export function availableFor(state: BudgetState, line: BudgetLine, roundsLeft = 
   const ownThisRound = Math.min(usable, own - keptForLaterRounds);
   const pool = usable - ownThisRound;
   const weight = state.lines[line].allocation;
-  const share = weight + openAgentAllocation > 0 ? Math.floor((pool * weight) / (weight + openAgentAllocation)) : pool;
+  const share =
+    weight + openAgentAllocation > 0 ? Math.floor((pool * weight) / (weight + openAgentAllocation)) : pool;
   return ownThisRound + share;
 }
 
@@ -128,7 +129,10 @@ export function reserve(
   if (amount <= 0 || amount > availableFor(state, line, roundsLeft)) return undefined;
   state.lines[line].reserved += amount;
   // The allowance must fit in what is left of the cap once the main amount is held.
-  const allowance = Math.max(0, Math.min(retryAllowance, remainingOnLine(state, 'buffer_overhead'), runRemaining(state)));
+  const allowance = Math.max(
+    0,
+    Math.min(retryAllowance, remainingOnLine(state, 'buffer_overhead'), runRemaining(state)),
+  );
   state.lines.buffer_overhead.reserved += allowance;
   const reservation: BudgetReservation = { id, line, amount, retryAllowance: allowance };
   state.reservations.push(reservation);
@@ -191,7 +195,8 @@ export function changeHardCap(state: BudgetState, newCap: number): void {
 
 /** Why a new hard cap is not acceptable, or undefined when it is. */
 export function validateHardCapChange(state: BudgetState, newCap: number): string | undefined {
-  if (!Number.isInteger(newCap) || newCap <= 0) return `The new budget must be a positive whole number, got ${newCap}.`;
+  if (!Number.isInteger(newCap) || newCap <= 0)
+    return `The new budget must be a positive whole number, got ${newCap}.`;
   const committed = totalSpent(state) + totalReserved(state);
   if (newCap < committed) {
     return `The new budget ${newCap} is below the ${committed} tokens already spent or reserved; choose at least ${committed}.`;

@@ -30,7 +30,9 @@ function median(values: number[]): number {
   const sorted = [...values].sort((left, right) => left - right);
   const middle = Math.floor(sorted.length / 2);
   if (sorted.length === 0) return 0;
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 function quantile(values: number[], fraction: number): number {
@@ -70,7 +72,10 @@ export function recalibrate(inputs: LearningInputs, version: string, createdAt: 
     const profile = inputs.profiles.find((candidate) => candidate.agent === agent);
     const base = inputs.base[agent];
     if (!profile || profile.completionHistory.length < inputs.minimumSamples) {
-      if (profile) reasons.push(`${agent}: ${profile.completionHistory.length} usable calls, fewer than ${inputs.minimumSamples}; unchanged`);
+      if (profile)
+        reasons.push(
+          `${agent}: ${profile.completionHistory.length} usable calls, fewer than ${inputs.minimumSamples}; unchanged`,
+        );
       continue;
     }
     const previous = agents[agent];
@@ -78,26 +83,41 @@ export function recalibrate(inputs: LearningInputs, version: string, createdAt: 
     const ratios = profile.completionHistory
       .map((tokens, index) => tokens / Math.max(1, profile.wordHistory[index] ?? 0))
       .filter((ratio) => Number.isFinite(ratio) && ratio > 0.3 && ratio < 5);
-    const tokensPerWord = ratios.length > 0 ? Math.round(median(ratios) * 1000) / 1000 : DEFAULT_TOKENS_PER_WORD;
+    const tokensPerWord =
+      ratios.length > 0 ? Math.round(median(ratios) * 1000) / 1000 : DEFAULT_TOKENS_PER_WORD;
     const expected = robustCompletionEstimate(profile.completionHistory);
 
     let wordLimit = currentLimit;
     const typicalWords = quantile(profile.wordHistory, 0.9);
     if (profile.truncationRate > 0.2) {
       wordLimit = Math.round(currentLimit * 1.15);
-      reasons.push(`${agent}: ${(profile.truncationRate * 100).toFixed(0)}% of answers were cut; word limit loosened`);
+      reasons.push(
+        `${agent}: ${(profile.truncationRate * 100).toFixed(0)}% of answers were cut; word limit loosened`,
+      );
     } else if (typicalWords > 0 && typicalWords < currentLimit * 0.6) {
       wordLimit = Math.round(Math.max(typicalWords * 1.25, currentLimit * 0.8));
-      reasons.push(`${agent}: 90% of answers used at most ${typicalWords} of ${currentLimit} words; word limit tightened`);
+      reasons.push(
+        `${agent}: 90% of answers used at most ${typicalWords} of ${currentLimit} words; word limit tightened`,
+      );
     }
     wordLimit = Math.round(clamp(wordLimit, base.wordLimit * (1 - bound), base.wordLimit * (1 + bound)));
 
     const need = profile.meanPromptTokens + (expected ?? wordLimit * tokensPerWord) * 1.3;
-    const allocation = Math.round(clamp(Math.max(need, base.allocation * (1 - bound)), base.allocation * (1 - bound), base.allocation * (1 + bound)));
+    const allocation = Math.round(
+      clamp(
+        Math.max(need, base.allocation * (1 - bound)),
+        base.allocation * (1 - bound),
+        base.allocation * (1 + bound),
+      ),
+    );
     if (allocation !== base.allocation) {
-      reasons.push(`${agent}: allocation ${base.allocation} -> ${allocation} from mean prompt ${Math.round(profile.meanPromptTokens)} and expected completion ${expected}`);
+      reasons.push(
+        `${agent}: allocation ${base.allocation} -> ${allocation} from mean prompt ${Math.round(profile.meanPromptTokens)} and expected completion ${expected}`,
+      );
     }
-    reasons.push(`${agent}: predicted completion ${expected} tokens (${tokensPerWord} tokens/word) from ${profile.completionHistory.length} calls`);
+    reasons.push(
+      `${agent}: predicted completion ${expected} tokens (${tokensPerWord} tokens/word) from ${profile.completionHistory.length} calls`,
+    );
     agents[agent] = { wordLimit, allocation, tokensPerWord, expectedCompletionTokens: expected };
   }
   return { version, createdAt, reasons, agents };

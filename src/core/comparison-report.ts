@@ -3,7 +3,11 @@ import { factRecall, keyFacts, type FactRecall } from './fact-recall';
 import type { AnalysisResult } from './run-types';
 
 /** Agents whose prompts fact recall is measured on: where the reports are consumed for decisions. */
-export const RECALL_AGENTS = ['research_manager', 'trader', 'risk_manager'] as const satisfies readonly AgentName[];
+export const RECALL_AGENTS = [
+  'research_manager',
+  'trader',
+  'risk_manager',
+] as const satisfies readonly AgentName[];
 
 export interface SideSummary {
   workflowId: string;
@@ -23,7 +27,13 @@ export interface SideSummary {
   degradations: string[];
   factRecall: Partial<Record<(typeof RECALL_AGENTS)[number], FactRecall>>;
   meanFactRecall: number;
-  perAgent: Array<{ agent: AgentName; promptTokens: number; completionTokens: number; costUsd: number; words: number }>;
+  perAgent: Array<{
+    agent: AgentName;
+    promptTokens: number;
+    completionTokens: number;
+    costUsd: number;
+    words: number;
+  }>;
 }
 
 export interface ComparisonReport {
@@ -34,7 +44,13 @@ export interface ComparisonReport {
   model: string;
   baseline: SideSummary;
   optimized: SideSummary;
-  ratios: { totalTokens: number; promptTokens: number; completionTokens: number; cost?: number; wallTime: number };
+  ratios: {
+    totalTokens: number;
+    promptTokens: number;
+    completionTokens: number;
+    cost?: number;
+    wallTime: number;
+  };
   decisionsAgree: boolean;
 }
 
@@ -43,9 +59,17 @@ function mean(values: number[]): number | undefined {
 }
 
 /** Summarises one side from its result and the prompts its recall agents really received. */
-export function summarizeSide(result: AnalysisResult, prompts: Partial<Record<AgentName, string>>): SideSummary {
+export function summarizeSide(
+  result: AnalysisResult,
+  prompts: Partial<Record<AgentName, string>>,
+): SideSummary {
   const reports: Partial<Record<AnalystAgent, string>> = {};
-  for (const analyst of ['market_analyst', 'news_analyst', 'social_analyst', 'fundamentals_analyst'] as const) {
+  for (const analyst of [
+    'market_analyst',
+    'news_analyst',
+    'social_analyst',
+    'fundamentals_analyst',
+  ] as const) {
     if (result.reports[analyst]) reports[analyst] = result.reports[analyst];
   }
   const facts = keyFacts(reports);
@@ -54,11 +78,21 @@ export function summarizeSide(result: AnalysisResult, prompts: Partial<Record<Ag
     const prompt = prompts[agent];
     if (prompt !== undefined) recall[agent] = factRecall(facts, prompt);
   }
-  const limited = result.calls.filter((call) => call.wordLimit !== undefined && call.rawCompliant !== undefined);
-  const predicted = result.calls.filter((call) => call.predictedTokens !== undefined && call.completionTokens > 0);
+  const limited = result.calls.filter(
+    (call) => call.wordLimit !== undefined && call.rawCompliant !== undefined,
+  );
+  const predicted = result.calls.filter(
+    (call) => call.predictedTokens !== undefined && call.completionTokens > 0,
+  );
   const perAgent = new Map<AgentName, SideSummary['perAgent'][number]>();
   for (const call of result.calls) {
-    const entry = perAgent.get(call.agent) ?? { agent: call.agent, promptTokens: 0, completionTokens: 0, costUsd: 0, words: 0 };
+    const entry = perAgent.get(call.agent) ?? {
+      agent: call.agent,
+      promptTokens: 0,
+      completionTokens: 0,
+      costUsd: 0,
+      words: 0,
+    };
     entry.promptTokens += call.promptTokens + call.lostTokens;
     entry.completionTokens += call.completionTokens;
     entry.costUsd += call.costUsd ?? 0;
@@ -79,7 +113,9 @@ export function summarizeSide(result: AnalysisResult, prompts: Partial<Record<Ag
       limited.map((call) => (call.words <= (call.wordLimit ?? Number.MAX_SAFE_INTEGER) ? 1 : 0)),
     ),
     predictionMape: mean(
-      predicted.map((call) => Math.abs((call.predictedTokens as number) - call.completionTokens) / call.completionTokens),
+      predicted.map(
+        (call) => Math.abs((call.predictedTokens as number) - call.completionTokens) / call.completionTokens,
+      ),
     ),
     decision: result.decision?.action,
     degradations: result.degradations,
@@ -95,7 +131,8 @@ export function buildComparisonReport(
   optimized: SideSummary,
   context: { ticker: string; date: string; provider: string; model: string },
 ): ComparisonReport {
-  const ratio = (optimizedValue: number, baselineValue: number) => (baselineValue > 0 ? optimizedValue / baselineValue : 0);
+  const ratio = (optimizedValue: number, baselineValue: number) =>
+    baselineValue > 0 ? optimizedValue / baselineValue : 0;
   return {
     comparisonId,
     ...context,
@@ -119,7 +156,8 @@ function percent(value: number | undefined): string {
 /** The side-by-side report as markdown. */
 export function renderComparisonMarkdown(report: ComparisonReport): string {
   const { baseline, optimized, ratios } = report;
-  const row = (label: string, left: string, right: string, ratio = '') => `| ${label} | ${left} | ${right} | ${ratio} |`;
+  const row = (label: string, left: string, right: string, ratio = '') =>
+    `| ${label} | ${left} | ${right} | ${ratio} |`;
   const lines = [
     `# A/B comparison ${report.comparisonId}`,
     '',
@@ -127,24 +165,65 @@ export function renderComparisonMarkdown(report: ComparisonReport): string {
     '',
     '| metric | baseline | optimized | optimized/baseline |',
     '|---|---:|---:|---:|',
-    row('total tokens', String(baseline.totalTokens), String(optimized.totalTokens), ratios.totalTokens.toFixed(3)),
-    row('prompt tokens', String(baseline.promptTokens), String(optimized.promptTokens), ratios.promptTokens.toFixed(3)),
-    row('completion tokens', String(baseline.completionTokens), String(optimized.completionTokens), ratios.completionTokens.toFixed(3)),
-    row('cost (USD)', baseline.costUsd.toFixed(6), optimized.costUsd.toFixed(6), ratios.cost === undefined ? 'n/a' : ratios.cost.toFixed(3)),
-    row('wall time (s)', (baseline.wallTimeMs / 1000).toFixed(1), (optimized.wallTimeMs / 1000).toFixed(1), ratios.wallTime.toFixed(3)),
+    row(
+      'total tokens',
+      String(baseline.totalTokens),
+      String(optimized.totalTokens),
+      ratios.totalTokens.toFixed(3),
+    ),
+    row(
+      'prompt tokens',
+      String(baseline.promptTokens),
+      String(optimized.promptTokens),
+      ratios.promptTokens.toFixed(3),
+    ),
+    row(
+      'completion tokens',
+      String(baseline.completionTokens),
+      String(optimized.completionTokens),
+      ratios.completionTokens.toFixed(3),
+    ),
+    row(
+      'cost (USD)',
+      baseline.costUsd.toFixed(6),
+      optimized.costUsd.toFixed(6),
+      ratios.cost === undefined ? 'n/a' : ratios.cost.toFixed(3),
+    ),
+    row(
+      'wall time (s)',
+      (baseline.wallTimeMs / 1000).toFixed(1),
+      (optimized.wallTimeMs / 1000).toFixed(1),
+      ratios.wallTime.toFixed(3),
+    ),
     row('agent calls', String(baseline.calls), String(optimized.calls)),
     row('word-limit compliance, raw', percent(baseline.rawCompliance), percent(optimized.rawCompliance)),
-    row('word-limit compliance, enforced', percent(baseline.enforcedCompliance), percent(optimized.enforcedCompliance)),
+    row(
+      'word-limit compliance, enforced',
+      percent(baseline.enforcedCompliance),
+      percent(optimized.enforcedCompliance),
+    ),
     row('prediction MAPE', percent(baseline.predictionMape), percent(optimized.predictionMape)),
-    row('fact recall (mean of RM, trader, risk manager)', percent(baseline.meanFactRecall), percent(optimized.meanFactRecall)),
-    row('decision', baseline.decision ?? 'none', optimized.decision ?? 'none', report.decisionsAgree ? 'agree' : 'differ'),
+    row(
+      'fact recall (mean of RM, trader, risk manager)',
+      percent(baseline.meanFactRecall),
+      percent(optimized.meanFactRecall),
+    ),
+    row(
+      'decision',
+      baseline.decision ?? 'none',
+      optimized.decision ?? 'none',
+      report.decisionsAgree ? 'agree' : 'differ',
+    ),
     '',
     '## Per agent',
     '',
     '| agent | baseline prompt | baseline completion | optimized prompt | optimized completion |',
     '|---|---:|---:|---:|---:|',
   ];
-  const agents = new Set([...baseline.perAgent.map((entry) => entry.agent), ...optimized.perAgent.map((entry) => entry.agent)]);
+  const agents = new Set([
+    ...baseline.perAgent.map((entry) => entry.agent),
+    ...optimized.perAgent.map((entry) => entry.agent),
+  ]);
   for (const agent of agents) {
     const left = baseline.perAgent.find((entry) => entry.agent === agent);
     const right = optimized.perAgent.find((entry) => entry.agent === agent);
@@ -152,14 +231,25 @@ export function renderComparisonMarkdown(report: ComparisonReport): string {
       `| ${agentLabel(agent)} | ${left?.promptTokens ?? 0} | ${left?.completionTokens ?? 0} | ${right?.promptTokens ?? 0} | ${right?.completionTokens ?? 0} |`,
     );
   }
-  lines.push('', '## Fact recall per downstream agent', '', '| agent | baseline | optimized | missing in optimized |', '|---|---:|---:|---|');
+  lines.push(
+    '',
+    '## Fact recall per downstream agent',
+    '',
+    '| agent | baseline | optimized | missing in optimized |',
+    '|---|---:|---:|---|',
+  );
   for (const agent of RECALL_AGENTS) {
     const left = baseline.factRecall[agent];
     const right = optimized.factRecall[agent];
     const missing = right?.missing.map((fact) => `${fact.analyst}:${fact.value}`).join(', ') || '';
-    lines.push(`| ${agentLabel(agent)} | ${percent(left?.recall)} | ${percent(right?.recall)} | ${missing} |`);
+    lines.push(
+      `| ${agentLabel(agent)} | ${percent(left?.recall)} | ${percent(right?.recall)} | ${missing} |`,
+    );
   }
-  for (const [label, side] of [['baseline', baseline], ['optimized', optimized]] as const) {
+  for (const [label, side] of [
+    ['baseline', baseline],
+    ['optimized', optimized],
+  ] as const) {
     if (side.degradations.length === 0) continue;
     lines.push('', `Degradations of the ${label} run:`, ...side.degradations.map((entry) => `- ${entry}`));
   }

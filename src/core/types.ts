@@ -91,15 +91,7 @@ export interface AgentContext {
 
 /** Kinds of prompt section; the optimizer compresses each kind its own way. */
 export type PromptSectionKind =
-  | 'instructions'
-  | 'table'
-  | 'json'
-  | 'news'
-  | 'social'
-  | 'report'
-  | 'debate-turn'
-  | 'plan'
-  | 'text';
+  'instructions' | 'table' | 'json' | 'news' | 'social' | 'report' | 'debate-turn' | 'plan' | 'text';
 
 /** One titled part of a prompt's user message. */
 export interface PromptSection {

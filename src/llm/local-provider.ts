@@ -16,7 +16,12 @@ export const LOCAL_DEFAULT_TEMPERATURE = 0.3;
 /** Fixed sampling seed: the same prompt and temperature give the same answer on the same build. */
 export const LOCAL_SEED = 42;
 /** Repetition penalty over the last 128 tokens (llama.cpp's default window is 64, too short for looping sentences). */
-export const LOCAL_REPEAT_PENALTY = { lastTokens: 128, penalty: 1.15, frequencyPenalty: 0.2, presencePenalty: 0.1 };
+export const LOCAL_REPEAT_PENALTY = {
+  lastTokens: 128,
+  penalty: 1.15,
+  frequencyPenalty: 0.2,
+  presencePenalty: 0.1,
+};
 /**
  * Prompt tokens evaluated per step before generation starts. llama.cpp cannot stop inside one evaluation, so
  * the prompt is fed in slices and the abort signal checked between them: at ~390 prompt tokens/s on 2 cores a

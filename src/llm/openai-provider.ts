@@ -70,7 +70,11 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): ChatProvid
                 : {
                     response_format: {
                       type: 'json_schema' as const,
-                      json_schema: { name: 'structured_answer', schema: { ...request.jsonSchema }, strict: false },
+                      json_schema: {
+                        name: 'structured_answer',
+                        schema: { ...request.jsonSchema },
+                        strict: false,
+                      },
                     },
                   }),
               stream: true,

@@ -44,7 +44,9 @@ export function usageDatabasePath(config: AppConfig): string {
   return path.join(config.dataDir, 'tokenflow.db');
 }
 
-function workflowSource(options: TokenflowWorkerOptions): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+function workflowSource(
+  options: TokenflowWorkerOptions,
+): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
   return options.workflowBundle
     ? { workflowBundle: options.workflowBundle }
     : { workflowsPath: require.resolve('../workflows') };
@@ -72,7 +74,11 @@ export async function createTokenflowWorkers(options: TokenflowWorkerOptions): P
     });
   }
   if (config.provider === 'local') {
-    const localOptions = { modelPath: config.local.modelPath, threads: config.local.threads, contextSize: config.local.contextSize };
+    const localOptions = {
+      modelPath: config.local.modelPath,
+      threads: config.local.threads,
+      contextSize: config.local.contextSize,
+    };
     providers.local ??= createLocalProvider(localOptions);
     // Loads the model once for this process (the counter and the provider share it) and fails early with a
     // clear sentence when the file is missing.

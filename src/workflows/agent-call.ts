@@ -10,13 +10,7 @@ import type { PipelineActivities } from '../activities/pipeline-activities';
 import type { InvokeHeartbeat, InvokeResult } from '../activities/invoke-activity';
 import type { UsageActivities } from '../activities/usage-activities';
 import type { AgentName, BudgetLine } from '../core/agents';
-import {
-  availableFor,
-  reservationCeiling,
-  reserve,
-  settle,
-  type BudgetState,
-} from '../core/budget';
+import { availableFor, reservationCeiling, reserve, settle, type BudgetState } from '../core/budget';
 import { costUsd } from '../core/pricing';
 import type { AgentCalibration, AnalysisRequest, CallSummary, RunSettings } from '../core/run-types';
 import type { AgentContext } from '../core/types';
@@ -164,7 +158,10 @@ export async function runAgentCall(
   const mode = request.mode;
   const line: BudgetLine = call.budgetLine ?? call.agent;
   const calibration = state.calibration?.agents[call.agent];
-  const wordLimit = mode === 'optimized' ? call.wordLimit ?? calibration?.wordLimit ?? settings.agents[call.agent].wordLimit : undefined;
+  const wordLimit =
+    mode === 'optimized'
+      ? (call.wordLimit ?? calibration?.wordLimit ?? settings.agents[call.agent].wordLimit)
+      : undefined;
   const callId = `${workflowInfo().workflowId}/${call.agent}/${call.round}${call.callSuffix ?? ''}`;
   const label = `${call.agent} round ${call.round}${call.callSuffix ?? ''}`;
 
@@ -178,10 +175,14 @@ export async function runAgentCall(
     repair: call.repair,
   });
 
-  const responseGuess = wordLimit !== undefined ? Math.ceil(wordLimit * 1.35 * 1.25) : MINIMUM_RESPONSE_TOKENS;
+  const responseGuess =
+    wordLimit !== undefined ? Math.ceil(wordLimit * 1.35 * 1.25) : MINIMUM_RESPONSE_TOKENS;
   const available = () => availableFor(budget, line, call.roundsLeft);
   const contextLimit = (room: number) =>
-    Math.max(0, Math.min(settings.maxPromptTokens, settings.contextWindow - responseGuess, room - responseGuess));
+    Math.max(
+      0,
+      Math.min(settings.maxPromptTokens, settings.contextWindow - responseGuess, room - responseGuess),
+    );
 
   let optimized = await proxies.optimizePrompt({
     draft,
@@ -195,9 +196,16 @@ export async function runAgentCall(
   if (!fits(optimized.promptTokens) && mode === 'optimized') {
     const room = available() - promptMargin(optimized.promptTokens);
     const tighter = Math.max(0, Math.min(settings.contextWindow, room) - MINIMUM_RESPONSE_TOKENS);
-    optimized = await proxies.optimizePrompt({ draft, mode, model: settings.model, contextBudgetTokens: tighter });
+    optimized = await proxies.optimizePrompt({
+      draft,
+      mode,
+      model: settings.model,
+      contextBudgetTokens: tighter,
+    });
     if (fits(optimized.promptTokens)) {
-      state.degradations.push(`${label}: context trimmed to ${optimized.promptTokens} prompt tokens to fit the budget`);
+      state.degradations.push(
+        `${label}: context trimmed to ${optimized.promptTokens} prompt tokens to fit the budget`,
+      );
     }
   }
   if (!fits(optimized.promptTokens)) {
@@ -215,7 +223,10 @@ export async function runAgentCall(
     mode,
     wordLimit,
     promptTokens: optimized.promptTokens,
-    available: Math.min(available() - optimized.promptTokens - margin, settings.contextWindow - optimized.promptTokens),
+    available: Math.min(
+      available() - optimized.promptTokens - margin,
+      settings.contextWindow - optimized.promptTokens,
+    ),
     maxResponseTokens: settings.maxResponseTokens,
     calibration,
   });
@@ -255,7 +266,9 @@ export async function runAgentCall(
     settle(budget, reservation, lost);
     const type = failureTypeOf(error) ?? 'InvokeFailed';
     if (type === 'BudgetExhausted') {
-      state.degradations.push(`${label}: stopped, its retries used up the tokens reserved for it (${lost} lost)`);
+      state.degradations.push(
+        `${label}: stopped, its retries used up the tokens reserved for it (${lost} lost)`,
+      );
       return undefined;
     }
     throw ApplicationFailure.create({

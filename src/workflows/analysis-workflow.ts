@@ -52,7 +52,13 @@ import {
 
 /** Agent calls a run plans: four analysts, the debates, three managers/trader calls. */
 export function plannedCallCount(researchRounds: number, riskRounds: number): number {
-  return ANALYST_AGENTS.length + RESEARCH_AGENTS.length * researchRounds + 2 + RISK_DEBATER_AGENTS.length * riskRounds + 1;
+  return (
+    ANALYST_AGENTS.length +
+    RESEARCH_AGENTS.length * researchRounds +
+    2 +
+    RISK_DEBATER_AGENTS.length * riskRounds +
+    1
+  );
 }
 
 /**
@@ -76,10 +82,15 @@ export async function analysisWorkflow(input: AnalysisInput): Promise<AnalysisRe
   const allocations = { ...settings.agents };
   for (const agent of Object.keys(allocations) as AgentName[]) {
     const calibrated = calibration?.agents[agent];
-    if (calibrated) allocations[agent] = { wordLimit: calibrated.wordLimit, allocation: calibrated.allocation };
+    if (calibrated)
+      allocations[agent] = { wordLimit: calibrated.wordLimit, allocation: calibrated.allocation };
   }
   // Calibrated allocations are scaled back to the hard cap, so calibration moves tokens between agents only.
-  const budget = createBudget({ hardCap: settings.hardCap, agents: allocations, sharedLines: settings.sharedLines });
+  const budget = createBudget({
+    hardCap: settings.hardCap,
+    agents: allocations,
+    sharedLines: settings.sharedLines,
+  });
 
   let phase: RunPhase = 'starting';
   let budgetStatus: BudgetStatus = 'within';
@@ -105,7 +116,11 @@ export async function analysisWorkflow(input: AnalysisInput): Promise<AnalysisRe
   };
   const runCost = () => state.calls.reduce((sum, call) => sum + (call.costUsd ?? 0), 0);
   const currentBudgetStatus = (): BudgetStatus =>
-    state.degradations.length === 0 ? 'within' : totalSpent(budget) >= budget.hardCap ? 'exhausted' : 'degraded';
+    state.degradations.length === 0
+      ? 'within'
+      : totalSpent(budget) >= budget.hardCap
+        ? 'exhausted'
+        : 'degraded';
 
   const progress = (): RunProgress => ({
     phase,
@@ -158,7 +173,8 @@ export async function analysisWorkflow(input: AnalysisInput): Promise<AnalysisRe
 
   /** A prerequisite an earlier (skipped) agent should have produced; records why the agent does not run. */
   const requires = (agent: AgentName, present: boolean, what: string): boolean => {
-    if (!present) state.degradations.push(`${agent}: skipped, ${what} is missing because an earlier agent was skipped`);
+    if (!present)
+      state.degradations.push(`${agent}: skipped, ${what} is missing because an earlier agent was skipped`);
     return present;
   };
 
@@ -200,7 +216,9 @@ export async function analysisWorkflow(input: AnalysisInput): Promise<AnalysisRe
       for (const agent of agents) {
         const outcome = await call(agent, round, plannedRounds, contextFor([...turns]));
         if (!outcome) {
-          state.degradations.push(`${name} stopped after round ${round - 1}: the budget left no room for ${agent}`);
+          state.degradations.push(
+            `${name} stopped after round ${round - 1}: the budget left no room for ${agent}`,
+          );
           return turns;
         }
         turns.push({ agent, round, text: outcome.text });
@@ -254,7 +272,11 @@ export async function analysisWorkflow(input: AnalysisInput): Promise<AnalysisRe
       if (investmentPlan) reports.research_manager = investmentPlan;
 
       phase = 'trader';
-      const trader = requires('trader', investmentPlan !== undefined, "the research manager's investment plan")
+      const trader = requires(
+        'trader',
+        investmentPlan !== undefined,
+        "the research manager's investment plan",
+      )
         ? await call('trader', 1, 1, { ...base, reports: analystReports(), investmentPlan })
         : undefined;
       closeLine(budget, 'trader');
@@ -265,18 +287,37 @@ export async function analysisWorkflow(input: AnalysisInput): Promise<AnalysisRe
       const riskDebate = await debate(
         'risk debate',
         RISK_DEBATER_AGENTS,
-        requires('aggressive_debater', traderPlan !== undefined, "the trader's plan") ? request.riskRounds : 0,
+        requires('aggressive_debater', traderPlan !== undefined, "the trader's plan")
+          ? request.riskRounds
+          : 0,
         request.riskRounds,
-        (turns) => ({ ...base, reports: analystReports(), investmentPlan, traderPlan, researchDebate, riskDebate: turns }),
+        (turns) => ({
+          ...base,
+          reports: analystReports(),
+          investmentPlan,
+          traderPlan,
+          researchDebate,
+          riskDebate: turns,
+        }),
       );
       RISK_DEBATER_AGENTS.forEach((agent) => closeLine(budget, agent));
 
       phase = 'risk-manager';
-      const riskContext = { ...base, reports: analystReports(), investmentPlan, traderPlan, researchDebate, riskDebate };
-      const riskManager =
-        requires('risk_manager', traderPlan !== undefined && investmentPlan !== undefined, "the trader's or research manager's plan")
-          ? await call('risk_manager', 1, 1, riskContext, { skipLimit: true })
-          : undefined;
+      const riskContext = {
+        ...base,
+        reports: analystReports(),
+        investmentPlan,
+        traderPlan,
+        researchDebate,
+        riskDebate,
+      };
+      const riskManager = requires(
+        'risk_manager',
+        traderPlan !== undefined && investmentPlan !== undefined,
+        "the trader's or research manager's plan",
+      )
+        ? await call('risk_manager', 1, 1, riskContext, { skipLimit: true })
+        : undefined;
       closeLine(budget, 'risk_manager');
       if (riskManager) {
         reports.risk_manager = riskManager.text;

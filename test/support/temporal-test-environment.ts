@@ -29,7 +29,9 @@ export async function startTemporal(): Promise<TestWorkflowEnvironment> {
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
 /** Bundles the workflows once per test process (webpack takes seconds). */
-export function workflowBundle(workflowsPath = path.join(projectDirectory, 'src', 'workflows')): Promise<WorkflowBundleWithSourceMap> {
+export function workflowBundle(
+  workflowsPath = path.join(projectDirectory, 'src', 'workflows'),
+): Promise<WorkflowBundleWithSourceMap> {
   if (workflowsPath !== path.join(projectDirectory, 'src', 'workflows')) {
     return bundleWorkflowCode({ workflowsPath, logger: quietLogger });
   }

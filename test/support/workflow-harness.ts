@@ -70,7 +70,14 @@ export function testConfig(harness: Harness, overrides: Record<string, unknown> 
 }
 
 export function testRequest(overrides: Partial<AnalysisRequest> = {}): AnalysisRequest {
-  return { ticker: 'SPX', date: '2020-04-17', mode: 'optimized', researchRounds: 1, riskRounds: 1, ...overrides };
+  return {
+    ticker: 'SPX',
+    date: '2020-04-17',
+    mode: 'optimized',
+    researchRounds: 1,
+    riskRounds: 1,
+    ...overrides,
+  };
 }
 
 export interface RunOptions {
@@ -81,16 +88,21 @@ export interface RunOptions {
   workflowId?: string;
 }
 
-/** Starts a worker for the run's config, runs one analysis to its end, and returns the handle's outcome. */
-export async function runAnalysis(harness: Harness, options: RunOptions) {
-  const { config } = options;
-  const settings = { ...buildRunSettings(config, options.runOverrides), ...options.settings };
-  const workers = await createTokenflowWorkers({
+/** The workers of one test config on the harness's server, sharing its store and the bundled workflows. */
+export async function createWorkers(harness: Harness, config: AppConfig) {
+  return createTokenflowWorkers({
     config,
     connection: harness.env.nativeConnection,
     workflowBundle: await workflowBundle(),
     store: harness.store,
   });
+}
+
+/** Starts a worker for the run's config, runs one analysis to its end, and returns the handle's outcome. */
+export async function runAnalysis(harness: Harness, options: RunOptions) {
+  const { config } = options;
+  const settings = { ...buildRunSettings(config, options.runOverrides), ...options.settings };
+  const workers = await createWorkers(harness, config);
   const workflowId = options.workflowId ?? `test-${config.temporal.taskQueue}`;
   const handle = await harness.env.client.workflow.start<typeof analysisWorkflow>('analysisWorkflow', {
     taskQueue: config.temporal.taskQueue,

@@ -15,7 +15,14 @@ export const ANALYZE_USAGE =
 
 /** `tokenflow analyze`: starts one analysis run, follows it, prints the decision and the token report. */
 export async function analyzeCommand(argv: string[]): Promise<void> {
-  const { config, request, budget, json, noWorker, workflowId: requestedId } = parseAnalysisArguments(argv, ANALYZE_USAGE);
+  const {
+    config,
+    request,
+    budget,
+    json,
+    noWorker,
+    workflowId: requestedId,
+  } = parseAnalysisArguments(argv, ANALYZE_USAGE);
   const settings = buildRunSettings(config, { budget });
 
   const connection = await connectTemporal(config, { startDevServer: true });

@@ -7,7 +7,8 @@ import { createTokenflowWorkers } from '../../workers/worker';
 import type { compareWorkflow } from '../../workflows/compare-workflow';
 import { connectTemporal, createClient } from '../temporal-connection';
 
-export const COMPARE_USAGE = 'tokenflow compare <TICKER> --date YYYY-MM-DD [--budget N] [--debate-rounds N] [--risk-rounds N] [--json] [--no-worker] [--config FILE]';
+export const COMPARE_USAGE =
+  'tokenflow compare <TICKER> --date YYYY-MM-DD [--budget N] [--debate-rounds N] [--risk-rounds N] [--json] [--no-worker] [--config FILE]';
 
 /** `tokenflow compare <TICKER> --date D`: baseline and optimized runs on the same inputs, side by side. */
 export async function compareCommand(argv: string[]): Promise<void> {

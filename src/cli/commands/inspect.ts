@@ -13,7 +13,8 @@ function parseWorkflowArgs(argv: string[], command: string) {
     allowPositionals: true,
     options: { json: { type: 'boolean', default: false }, config: { type: 'string' } },
   });
-  if (positionals.length !== 1 || !positionals[0]) throw new Error(`Usage: tokenflow ${command} <workflowId> [--json]`);
+  if (positionals.length !== 1 || !positionals[0])
+    throw new Error(`Usage: tokenflow ${command} <workflowId> [--json]`);
   return { workflowId: positionals[0], json: values.json, config: loadConfig({ file: values.config }) };
 }
 
@@ -27,18 +28,27 @@ export async function inspectCommand(command: 'status' | 'result' | 'usage', arg
     const link = workflowUiLink(config.temporal.uiUrl, config.temporal.namespace, workflowId);
     const running = description.status.name === 'RUNNING';
     if (command === 'result') {
-      if (running) throw new Error(`Run ${workflowId} is still running; try "tokenflow status ${workflowId}".`);
+      if (running)
+        throw new Error(`Run ${workflowId} is still running; try "tokenflow status ${workflowId}".`);
       const result = (await handle.result()) as AnalysisResult;
       process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : `${renderReport(result, link)}\n`);
       return;
     }
     if (command === 'status') {
       if (!running) {
-        process.stdout.write(json ? `${JSON.stringify({ status: description.status.name })}\n` : `${workflowId}: ${description.status.name}\n${link}\n`);
+        process.stdout.write(
+          json
+            ? `${JSON.stringify({ status: description.status.name })}\n`
+            : `${workflowId}: ${description.status.name}\n${link}\n`,
+        );
         return;
       }
       const [progress, budget] = await Promise.all([handle.query(progressQuery), handle.query(budgetQuery)]);
-      process.stdout.write(json ? `${JSON.stringify({ progress, budget }, null, 2)}\n` : `${renderProgress(progress)}\n${link}\n`);
+      process.stdout.write(
+        json
+          ? `${JSON.stringify({ progress, budget }, null, 2)}\n`
+          : `${renderProgress(progress)}\n${link}\n`,
+      );
       return;
     }
     let calls;

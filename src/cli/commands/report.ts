@@ -8,7 +8,11 @@ import { usageDatabasePath } from '../../workers/worker';
 export async function reportCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { day: { type: 'string' }, json: { type: 'boolean', default: false }, config: { type: 'string' } },
+    options: {
+      day: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      config: { type: 'string' },
+    },
   });
   const config = loadConfig({ file: values.config });
   const day = values.day ?? new Date().toISOString().slice(0, 10);
@@ -19,17 +23,27 @@ export async function reportCommand(argv: string[]): Promise<void> {
     const runs = store.listRuns({ since: day }).filter((run) => run.startedAt.slice(0, 10) === day);
     const alerts: string[] = [];
     if (report.costUsd > config.alerts.dailyCostUsd) {
-      alerts.push(`daily cost $${report.costUsd.toFixed(4)} is over the $${config.alerts.dailyCostUsd} alert threshold`);
+      alerts.push(
+        `daily cost $${report.costUsd.toFixed(4)} is over the $${config.alerts.dailyCostUsd} alert threshold`,
+      );
     }
     for (const run of runs) {
       const cap = run.budgetTokens ?? config.tokens.maxTotalTokens;
       if (run.totalTokens >= cap * config.alerts.budgetUsedFraction) {
-        alerts.push(`${run.workflowId} used ${run.totalTokens} of ${cap} tokens (over ${config.alerts.budgetUsedFraction * 100}%)`);
+        alerts.push(
+          `${run.workflowId} used ${run.totalTokens} of ${cap} tokens (over ${config.alerts.budgetUsedFraction * 100}%)`,
+        );
       }
-      if (run.budgetStatus !== 'within') alerts.push(`${run.workflowId} ended with budget status ${run.budgetStatus}`);
+      if (run.budgetStatus !== 'within')
+        alerts.push(`${run.workflowId} ended with budget status ${run.budgetStatus}`);
     }
-    if (report.rawComplianceRate !== undefined && report.rawComplianceRate < config.tokens.wordLimitCompliance) {
-      alerts.push(`raw word-limit compliance ${(report.rawComplianceRate * 100).toFixed(1)}% is under the ${config.tokens.wordLimitCompliance * 100}% target`);
+    if (
+      report.rawComplianceRate !== undefined &&
+      report.rawComplianceRate < config.tokens.wordLimitCompliance
+    ) {
+      alerts.push(
+        `raw word-limit compliance ${(report.rawComplianceRate * 100).toFixed(1)}% is under the ${config.tokens.wordLimitCompliance * 100}% target`,
+      );
     }
     if (values.json) {
       process.stdout.write(`${JSON.stringify({ ...report, alerts }, null, 2)}\n`);
@@ -41,11 +55,14 @@ export async function reportCommand(argv: string[]): Promise<void> {
       `tokens ${report.totalTokens} (prompt ${report.promptTokens}, completion ${report.completionTokens}, lost ${report.lostTokens})`,
       `cost $${report.costUsd.toFixed(6)}${report.callsWithoutCost ? ` (+${report.callsWithoutCost} calls without a price)` : ''}`,
       `word-limit compliance raw ${report.rawComplianceRate === undefined ? 'n/a' : `${(report.rawComplianceRate * 100).toFixed(1)}%`}, truncated ${report.truncationRate === undefined ? 'n/a' : `${(report.truncationRate * 100).toFixed(1)}%`}`,
-      report.promptReduction === undefined ? undefined : `prompt reduction ${(report.promptReduction * 100).toFixed(1)}%`,
+      report.promptReduction === undefined
+        ? undefined
+        : `prompt reduction ${(report.promptReduction * 100).toFixed(1)}%`,
       '',
       'per agent: calls, mean prompt, mean completion, cost',
       ...report.perAgent.map(
-        (entry) => `  ${agentLabel(entry.agent).padEnd(22)} ${String(entry.calls).padStart(4)} ${entry.meanPromptTokens.toFixed(0).padStart(7)} ${entry.meanCompletionTokens.toFixed(0).padStart(7)}  $${entry.totalCostUsd.toFixed(6)}`,
+        (entry) =>
+          `  ${agentLabel(entry.agent).padEnd(22)} ${String(entry.calls).padStart(4)} ${entry.meanPromptTokens.toFixed(0).padStart(7)} ${entry.meanCompletionTokens.toFixed(0).padStart(7)}  $${entry.totalCostUsd.toFixed(6)}`,
       ),
       '',
       alerts.length ? 'ALERTS:' : 'No alerts.',
