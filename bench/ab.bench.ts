@@ -106,6 +106,7 @@ async function main(): Promise<string> {
         ].join('\n'),
       );
     } else {
+      const baselineCap = Math.floor((8192 - 1024) / 12);
       const local = await compare('local', {
         provider: 'local',
         local: { modelPath: LOCAL_MODEL, threads: 0, contextSize: 8192 },
@@ -115,7 +116,7 @@ async function main(): Promise<string> {
           '<!-- bench:ab-local:start -->',
           '## A/B: local model',
           '',
-          `The same comparison on the embedded SmolLM2-135M-Instruct (Q4_1 GGUF, node-llama-cpp on the CPU, 8,192-token window, tokens counted with the model's own tokenizer). The baseline may answer up to 4,096 tokens (half the window; the origin project set no limit) and a baseline call whose prompt no longer fits the window is skipped and recorded, since the origin's "everything to everyone" context cannot fit a small model. Local tokens cost nothing, so the cost ratio is not defined here.`,
+          `The same comparison on the embedded SmolLM2-135M-Instruct (Q4_1 GGUF, node-llama-cpp on the CPU, 8,192-token window, tokens counted with the model's own tokenizer). The origin project set no answer limit, but its "everything to everyone" context cannot fit a small model's window: with answers of up to 4,096 tokens the research manager's prompt grew to 8,176 tokens and could not fit, so 6 of the baseline's 12 calls never ran and it ended without a decision (an earlier run of this bench, 2026-11-25T08:50Z). The baseline here caps an answer at ${baselineCap} tokens, a twelfth of the window after instructions, so that its last agent's prompt still fits; that makes the baseline cheaper than the origin, so the ratio understates the saving. A baseline call whose prompt still does not fit is skipped and recorded. Local tokens cost nothing, so the cost ratio is not defined here.`,
           '',
           headline(local),
           '',

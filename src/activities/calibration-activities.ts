@@ -30,7 +30,9 @@ export function createCalibrationActivities(deps: { store: UsageStore; config: A
           .filter((record) => record.mode === 'optimized' && (!scope.model || record.model === scope.model))
           .slice(-window);
         if (records.length === 0) continue;
-        const usable = records.filter((record) => !record.truncated && record.completionTokens > 0);
+        // Answers the limiter cut are real completions under their ceiling: leaving them out would teach the
+        // predictor only the short answers of a model that usually runs to its cap.
+        const usable = records.filter((record) => record.completionTokens > 0);
         const known = records.filter((record) => record.rawCompliant !== undefined);
         profiles.push({
           agent,

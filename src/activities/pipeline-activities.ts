@@ -121,9 +121,10 @@ export function createPipelineActivities(deps: { counterFor: (model: string) => 
         return { maxTokens: Math.max(0, Math.min(input.available, input.maxResponseTokens)), basis: 'none' };
       }
       const calibration = input.calibration;
+      const tokensPerWord = calibration?.tokensPerWord ?? DEFAULT_TOKENS_PER_WORD;
       const { estimate, basis } = estimateResponseTokens({
         wordLimit: input.wordLimit,
-        tokensPerWord: calibration?.tokensPerWord ?? DEFAULT_TOKENS_PER_WORD,
+        tokensPerWord,
         history:
           calibration?.expectedCompletionTokens !== undefined
             ? [calibration.expectedCompletionTokens]
@@ -131,13 +132,20 @@ export function createPipelineActivities(deps: { counterFor: (model: string) => 
         minimumSamples: 1,
         maxResponseTokens: input.maxResponseTokens,
       });
+      // Tokens past what the word limit can use are cut by the limiter anyway: never pay for them, whatever
+      // the history says (a model that rambles to its cap would otherwise teach the predictor a larger cap).
+      const wordLimitCap =
+        input.wordLimit !== undefined
+          ? Math.ceil(input.wordLimit * tokensPerWord * DEFAULT_HEADROOM)
+          : Infinity;
       const maxTokens = maxTokensFor({
         estimate,
         headroom: DEFAULT_HEADROOM,
         available: input.available,
-        responseCap: input.maxResponseTokens,
+        responseCap: Math.min(input.maxResponseTokens, wordLimitCap),
       });
-      return { predictedTokens: estimate, maxTokens, basis };
+      // A prediction above the ceiling cannot come true: the answer stops at max_tokens.
+      return { predictedTokens: Math.min(estimate, maxTokens), maxTokens, basis };
     },
 
     /** Cuts an over-long answer at the last full sentence within the word limit. */

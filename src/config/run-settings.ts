@@ -85,14 +85,17 @@ export function buildAnalysisRequest(input: {
 export const BASELINE_HARD_CAP = 1_000_000;
 
 /**
- * Settings of both sides of an A/B comparison on the same config. The origin project set no `max_tokens`; the
- * baseline keeps a response within half the model's window so that a small local model can still answer.
+ * Settings of both sides of an A/B comparison on the same config. The origin project set no `max_tokens`, but
+ * its last agent reads about eleven earlier answers (four reports, two debate turns, two plans, three risk
+ * turns): the baseline caps an answer at a twelfth of the window left after 1,024 tokens of instructions, so
+ * its prompts still fit a small model's window (597 tokens on an 8,192-token model), and at 4,096 tokens.
+ * A cap makes the baseline cheaper than the origin, so ratios measured against it understate the saving.
  */
 export function buildComparisonSettings(config: AppConfig, overrides: { budget?: number } = {}) {
   const optimized = buildRunSettings(config, { budget: overrides.budget });
   const baseline = buildRunSettings(config, {
     budget: BASELINE_HARD_CAP,
-    maxResponseTokens: Math.min(4096, Math.floor(optimized.contextWindow / 2)),
+    maxResponseTokens: Math.min(4096, Math.floor((optimized.contextWindow - 1024) / 12)),
     useCalibration: false,
   });
   return { optimized, baseline };

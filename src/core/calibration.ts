@@ -5,7 +5,7 @@ import type { AgentCalibration, Calibration } from './run-types';
 export interface AgentUsageProfile {
   agent: AgentName;
   calls: number;
-  /** Completion tokens of calls whose answer was not cut, newest last. */
+  /** Completion tokens of recent calls (answers the limiter cut included), newest last. */
   completionHistory: number[];
   /** Words of the same calls, aligned with `completionHistory`. */
   wordHistory: number[];

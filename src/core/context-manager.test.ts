@@ -1,3 +1,4 @@
+import { finalStance } from './stance';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
@@ -205,5 +206,20 @@ describe('fitSectionsToBudget', () => {
       renderSection(INSTRUCTIONS),
       renderSection(fit.sections[fit.sections.length - 1] as PromptSection),
     );
+  });
+});
+
+describe('digests keep the final stance', () => {
+  test('the sentence with a report’s last stance word survives a tight digest', () => {
+    const figures = Array.from(
+      { length: 12 },
+      (_, index) =>
+        `On 2020-04-${String(index + 1).padStart(2, '0')} the index closed at ${2700 + index * 13.5} on volume ${3 + index}.1 billion.`,
+    ).join(' ');
+    const report = `Overall the tape looked bullish in March. ${figures} For now we would hold and wait for volume.`;
+    const digest = condenseText(report, 30);
+    assert.ok(digest.split(/\s+/).length < report.split(/\s+/).length / 2, 'the digest is much shorter');
+    assert.equal(finalStance(report), 'hold');
+    assert.equal(finalStance(digest), 'hold');
   });
 });

@@ -1,6 +1,7 @@
 import { splitSentences } from './compression';
 import { extractFactsByKind } from './fact-check';
 import type { PromptSection, TokenCounter } from './types';
+import { finalStance } from './stance';
 
 /**
  * Context management for downstream agents: what an agent reads must fit its context budget. The latest
@@ -157,6 +158,9 @@ export function selectDigest(prepared: PreparedDigest, targetWords: number): str
   const conclusions = units.filter((unit) => unit.conclusion);
   const closing = conclusions[conclusions.length - 1] ?? units.filter((unit) => unit.stance).pop();
   if (closing !== undefined) take(closing, true);
+  // The sentence that carries the text's final stance word, so the digest states the same stance.
+  const stanceUnit = units.filter((unit) => finalStance(unit.text) !== undefined).pop();
+  if (stanceUnit !== undefined) take(stanceUnit, true);
   for (let index = conclusions.length - 2; index >= 0; index -= 1) {
     const unit = conclusions[index];
     if (unit !== undefined) take(unit);

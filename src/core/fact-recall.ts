@@ -1,5 +1,6 @@
 import { ANALYST_AGENTS, agentLabel, type AnalystAgent } from './agents';
 import { extractFacts } from './fact-check';
+import { finalStance } from './stance';
 
 /** A fact an analyst wrote that downstream agents should still see. */
 export interface KeyFact {
@@ -9,14 +10,10 @@ export interface KeyFact {
   value: string;
 }
 
-const STANCE = /\b(strong buy|buy|sell|hold|bullish|bearish|neutral|overweight|underweight)\b/gi;
 const FIGURES_PER_REPORT = 8;
 
 /** The stance of a report: the last stance word of its text (where analysts put their conclusion). */
-export function reportStance(report: string): string | undefined {
-  const matches = report.match(STANCE);
-  return matches && matches.length > 0 ? (matches[matches.length - 1] as string).toLowerCase() : undefined;
-}
+export const reportStance = finalStance;
 
 /**
  * Key facts of a run's analyst reports: each analyst's conclusion and its first figures and dates (which
