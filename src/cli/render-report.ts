@@ -15,11 +15,13 @@ export function workflowUiLink(uiUrl: string, namespace: string, workflowId: str
   return `${uiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
 }
 
-function callRow(call: CallSummary): string {
-  const words =
-    call.wordLimit !== undefined
-      ? `${call.words}/${call.wordLimit}${call.truncated ? '*' : ''}`
-      : `${call.words}`;
+function rationaleLimited(call: CallSummary, mode: string): boolean {
+  return mode === 'optimized' && call.agent === 'risk_manager' && !call.limitEnforced;
+}
+
+function callRow(call: CallSummary, mode: string): string {
+  const marker = call.truncated ? '*' : rationaleLimited(call, mode) ? '+' : '';
+  const words = call.wordLimit !== undefined ? `${call.words}/${call.wordLimit}${marker}` : `${call.words}`;
   const name = `${agentLabel(call.agent)}${call.round > 1 ? ` r${call.round}` : ''}${call.callId.endsWith('/repair') ? ' (repair)' : ''}`;
   return [
     pad(name, 26),
@@ -71,7 +73,7 @@ export function renderReport(result: AnalysisResult, link: string): string {
       pad('cost', 11, true),
     ].join(' '),
   );
-  for (const call of result.calls) lines.push(callRow(call));
+  for (const call of result.calls) lines.push(callRow(call, request.mode));
   const totals = result.totals;
   lines.push(
     [
@@ -90,6 +92,8 @@ export function renderReport(result: AnalysisResult, link: string): string {
   );
   if (result.calls.some((call) => call.truncated))
     lines.push('* cut at the last full sentence within the word limit');
+  if (result.calls.some((call) => rationaleLimited(call, request.mode)))
+    lines.push("+ the risk manager's word limit applies to its decision's rationale, cut the same way");
   if (result.degradations.length > 0) {
     lines.push('Degradations:');
     for (const degradation of result.degradations) lines.push(`  - ${degradation}`);

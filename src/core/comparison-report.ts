@@ -110,7 +110,9 @@ export function summarizeSide(
     calls: result.calls.length,
     rawCompliance: mean(limited.map((call) => (call.rawCompliant ? 1 : 0))),
     enforcedCompliance: mean(
-      limited.map((call) => (call.words <= (call.wordLimit ?? Number.MAX_SAFE_INTEGER) ? 1 : 0)),
+      limited
+        .filter((call) => call.limitEnforced)
+        .map((call) => (call.words <= (call.wordLimit ?? Number.MAX_SAFE_INTEGER) ? 1 : 0)),
     ),
     predictionMape: mean(
       predicted.map(

@@ -87,6 +87,11 @@ export interface CallSummary {
   wordLimit?: number;
   rawCompliant?: boolean;
   truncated: boolean;
+  /**
+   * Whether the limit step cut this answer to its word limit. Not for the risk manager, whose word limit
+   * applies to its decision's rationale (the decision lines end the answer and must not be cut).
+   */
+  limitEnforced: boolean;
   costUsd?: number;
   latencyMs: number;
   attempts: number;

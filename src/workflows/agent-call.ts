@@ -281,10 +281,11 @@ export async function runAgentCall(
   const spent = result.usage.inputTokens + result.usage.outputTokens + result.lostTokens;
   settle(budget, reservation, spent);
 
+  const limitEnforced = mode === 'optimized' && !call.skipLimit;
   const limited = await proxies.limitResponse({
     text: result.text,
     wordLimit: wordLimit ?? settings.agents[call.agent].wordLimit,
-    enforce: mode === 'optimized' && !call.skipLimit,
+    enforce: limitEnforced,
   });
 
   const cost = costUsd(
@@ -315,6 +316,7 @@ export async function runAgentCall(
     wordLimit: wordLimit ?? settings.agents[call.agent].wordLimit,
     rawCompliant: limited.rawCompliant,
     truncated: limited.truncated,
+    limitEnforced,
     costUsd: cost,
     latencyMs: result.latencyMs,
     attempts: result.attempt,
