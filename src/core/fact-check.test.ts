@@ -100,3 +100,4 @@ describe('lostFacts', () => {
     assert.deepEqual(lostFacts('margin 5%', 'margin 5'), ['5%']);
   });
 });
+

@@ -283,3 +283,22 @@ describe('optimizeDraft in optimized mode', () => {
     );
   });
 });
+
+describe('compression keeps a report’s conclusion', () => {
+  test('a report whose repeat removal would end it on another stance is sent uncompressed', () => {
+    const repeated =
+      'The report is based on the data from the SPX, which has been used to measure the performance of the market and stays bearish.';
+    const text = `${repeated}\nSentiment on social media turned bullish over the last week of trading.\n${repeated}`;
+    const draft: PromptDraft = {
+      agent: 'research_manager',
+      system: 'You are the research manager.',
+      sections: [
+        { id: 'report:social_analyst', title: 'Social Analyst report', kind: 'report', text, priority: 50, condensable: true },
+        { id: 'task', title: 'Task', kind: 'instructions', text: 'Write the investment plan.', priority: 100, condensable: false },
+      ],
+    };
+    const result = optimizeDraft(draft, { counter: createTiktokenCounter('o200k_base'), mode: 'optimized' });
+    assert.equal(result.sections[0]?.action, 'fallback');
+    assert.match(result.messages[1]?.content ?? '', /trading\.\nThe report is based/);
+  });
+});

@@ -7,6 +7,10 @@ import {
 import { fitSectionsToBudget, renderSection, SECTION_SEPARATOR, sectionTokens } from './context-manager';
 import { lostFacts, type FactExtractionOptions } from './fact-check';
 import type { ChatMessage, PipelineMode, PromptDraft, PromptSection, TokenCounter } from './types';
+import { finalStance } from './stance';
+
+/** Sections that are an agent's answer, whose final stance is its conclusion. */
+const CONCLUDING_KINDS: ReadonlySet<PromptSection['kind']> = new Set(['report', 'debate-turn', 'plan']);
 
 export { renderSection } from './context-manager';
 
@@ -107,6 +111,10 @@ export function optimizeDraft(draft: PromptDraft, options: OptimizeOptions): Opt
     const result = compressSection(section, compressionOptions);
     if (!result.changed) return 'kept';
     if (lostFacts(section.text, result.text, options.factOptions).length > 0) return 'fallback';
+    // An agent's answer must also keep its conclusion: dropping a repeated sentence can leave it ending on
+    // another stance than the one its author ended on.
+    if (CONCLUDING_KINDS.has(section.kind) && finalStance(result.text) !== finalStance(section.text))
+      return 'fallback';
     texts[index] = result.text;
     return 'compressed';
   });
