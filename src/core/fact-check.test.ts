@@ -100,4 +100,3 @@ describe('lostFacts', () => {
     assert.deepEqual(lostFacts('margin 5%', 'margin 5'), ['5%']);
   });
 });
-

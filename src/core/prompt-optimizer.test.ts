@@ -293,8 +293,22 @@ describe('compression keeps a report’s conclusion', () => {
       agent: 'research_manager',
       system: 'You are the research manager.',
       sections: [
-        { id: 'report:social_analyst', title: 'Social Analyst report', kind: 'report', text, priority: 50, condensable: true },
-        { id: 'task', title: 'Task', kind: 'instructions', text: 'Write the investment plan.', priority: 100, condensable: false },
+        {
+          id: 'report:social_analyst',
+          title: 'Social Analyst report',
+          kind: 'report',
+          text,
+          priority: 50,
+          condensable: true,
+        },
+        {
+          id: 'task',
+          title: 'Task',
+          kind: 'instructions',
+          text: 'Write the investment plan.',
+          priority: 100,
+          condensable: false,
+        },
       ],
     };
     const result = optimizeDraft(draft, { counter: createTiktokenCounter('o200k_base'), mode: 'optimized' });
