@@ -26,8 +26,6 @@ export interface TokenflowWorkerOptions {
   store?: UsageStore;
   /** Replace the provider built from config (tests that point one worker at several servers). */
   providers?: Partial<Record<'openai' | 'local', ChatProvider>>;
-  /** Extra activities to register on the main queue (the learning and compare workflows add theirs). */
-  extraActivities?: Record<string, (...args: never[]) => Promise<unknown>>;
 }
 
 export interface TokenflowWorkers {
@@ -103,7 +101,6 @@ export async function createTokenflowWorkers(options: TokenflowWorkerOptions): P
     ...createCalibrationActivities({ store, config }),
     ...createComparisonActivities({ reportsDirectory: path.join(config.dataDir, 'reports') }),
     ...(config.provider === 'local' ? {} : invoke),
-    ...options.extraActivities,
   };
 
   const workers: Worker[] = [
