@@ -1,4 +1,4 @@
-import { ANALYST_AGENTS, agentLabel, type AnalystAgent } from './agents';
+import { AGENT_NAMES, ANALYST_AGENTS, agentLabel, type AnalystAgent } from './agents';
 import { extractFacts } from './fact-check';
 import { finalStance } from './stance';
 
@@ -32,14 +32,23 @@ export function keyFacts(reports: Partial<Record<AnalystAgent, string>>): KeyFac
   return facts;
 }
 
+/**
+ * Headings the prompt builder renders after a report. A model's answer may contain `## ` headings of its own,
+ * so a report section ends at the next of these, not at any heading.
+ */
+const NEXT_PROMPT_SECTION = new RegExp(
+  `\\n## (?:${[...AGENT_NAMES.map((agent) => `${agentLabel(agent)} (?:report|, round)`), 'Investment plan', "Trader's plan", 'Task', 'Length'].join('|')})`,
+  'g',
+);
+
 /** The text under the `## <Analyst> report` heading of a rendered prompt (a digest or the full report). */
 function reportSection(prompt: string, analyst: AnalystAgent): string | undefined {
-  const heading = `## ${agentLabel(analyst)} report`.toLowerCase();
-  const lower = prompt.toLowerCase();
-  const start = lower.indexOf(heading);
+  const heading = `## ${agentLabel(analyst)} report`;
+  const start = prompt.indexOf(heading);
   if (start === -1) return undefined;
-  const next = lower.indexOf('\n## ', start + heading.length);
-  return prompt.slice(start, next === -1 ? undefined : next);
+  NEXT_PROMPT_SECTION.lastIndex = start + heading.length;
+  const next = NEXT_PROMPT_SECTION.exec(prompt);
+  return prompt.slice(start, next ? next.index : undefined);
 }
 
 export interface FactRecall {

@@ -1,0 +1,29 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { factRecall, keyFacts } from './fact-recall';
+
+const social =
+  'Posts on 2020-04-16 were mixed.\n## Summary\nTraders stayed bearish into the close at 2874.56.';
+
+describe('fact recall', () => {
+  test('a report’s own headings do not hide its conclusion', () => {
+    const facts = keyFacts({ social_analyst: social });
+    assert.deepEqual(
+      facts.map((fact) => `${fact.kind}:${fact.value}`),
+      ['conclusion:bearish', 'figure:2020-04-16', 'figure:2874.56'],
+    );
+    const prompt = `## Social Analyst report\n${social}\n\n## Trader's plan\nWe buy.\n\n## Task\nDecide.`;
+    assert.equal(factRecall(facts, prompt).recall, 1);
+  });
+
+  test('a digest that ends on another stance, or drops a figure, misses those facts', () => {
+    const facts = keyFacts({ social_analyst: social });
+    const prompt = '## Social Analyst report (digest)\nPosts on 2020-04-16 were bullish.\n\n## Task\nDecide.';
+    const recall = factRecall(facts, prompt);
+    assert.equal(recall.reached, 1);
+    assert.deepEqual(
+      recall.missing.map((fact) => fact.value),
+      ['bearish', '2874.56'],
+    );
+  });
+});
