@@ -14,6 +14,9 @@ describe('fact recall', () => {
     );
     const prompt = `## Social Analyst report\n${social}\n\n## Trader's plan\nWe buy.\n\n## Task\nDecide.`;
     assert.equal(factRecall(facts, prompt).recall, 1);
+    // The section ends where the next agent's text begins: a debate turn's stance is not the report's.
+    const debate = `## Social Analyst report\n${social}\n\n## Bull Researcher, round 1\nI am bullish.\n\n## Task\nDecide.`;
+    assert.equal(factRecall(facts, debate).recall, 1);
   });
 
   test('a digest that ends on another stance, or drops a figure, misses those facts', () => {

@@ -37,7 +37,7 @@ export function keyFacts(reports: Partial<Record<AnalystAgent, string>>): KeyFac
  * so a report section ends at the next of these, not at any heading.
  */
 const NEXT_PROMPT_SECTION = new RegExp(
-  `\\n## (?:${[...AGENT_NAMES.map((agent) => `${agentLabel(agent)} (?:report|, round)`), 'Investment plan', "Trader's plan", 'Task', 'Length'].join('|')})`,
+  `\\n## (?:${[...AGENT_NAMES.map((agent) => `${agentLabel(agent)}(?: report|, round)`), 'Investment plan', "Trader's plan", 'Task', 'Length'].join('|')})`,
   'g',
 );
 
