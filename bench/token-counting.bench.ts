@@ -1,9 +1,8 @@
 import { optimizeDraft } from '../src/core/prompt-optimizer';
 import {
-  TOKENS_PER_MESSAGE,
-  TOKENS_PRIMING_REPLY,
   clearCountCache,
   countCacheStatistics,
+  countChatMessages,
   createTiktokenCounter,
   getTiktokenEncoder,
 } from '../src/core/token-counter';
@@ -48,12 +47,7 @@ function rawCounter(): TokenCounter {
   return {
     name: 'o200k_base (raw)',
     count,
-    countMessages(messages: readonly ChatMessage[]): number {
-      let total = TOKENS_PRIMING_REPLY;
-      for (const message of messages)
-        total += TOKENS_PER_MESSAGE + count(message.role) + count(message.content);
-      return total;
-    },
+    countMessages: (messages: readonly ChatMessage[]): number => countChatMessages(messages, count),
   };
 }
 

@@ -164,6 +164,16 @@ export function splitAtHeadings(text: string): string[] {
 }
 
 /**
+ * Tokens of a chat request as OpenAI's cookbook counts them: 3 per message plus its role and content, and 3
+ * priming the reply.
+ */
+export function countChatMessages(messages: readonly ChatMessage[], count: (text: string) => number): number {
+  let total = TOKENS_PRIMING_REPLY;
+  for (const message of messages) total += TOKENS_PER_MESSAGE + count(message.role) + count(message.content);
+  return total;
+}
+
+/**
  * A counter for OpenAI models through js-tiktoken. Counts are cached by content (`cacheEntries`, default
  * {@link DEFAULT_COUNT_CACHE_ENTRIES}; 0 disables the cache), and long texts are counted as the sum of their
  * `#`-headed pieces ({@link splitAtHeadings}), so a report counted for ten agents' prompts is encoded once.
@@ -189,12 +199,7 @@ export function createTiktokenCounter(
   const counter: TokenCounter = {
     name: encoding,
     count,
-    countMessages(messages: readonly ChatMessage[]): number {
-      let total = TOKENS_PRIMING_REPLY;
-      for (const message of messages)
-        total += TOKENS_PER_MESSAGE + count(message.role) + count(message.content);
-      return total;
-    },
+    countMessages: (messages: readonly ChatMessage[]): number => countChatMessages(messages, count),
   };
   cachesByCounter.set(counter, cache);
   return counter;
