@@ -2,13 +2,15 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { agentLabel, type AgentName } from '../src/core/agents';
+import { agentLabel, isRepairCall, type AgentName } from '../src/core/agents';
 import { loadConfig } from '../src/config/load-config';
 import { buildRunSettings } from '../src/config/run-settings';
 import {
   DEFAULT_TOKENS_PER_WORD,
   estimateResponseTokens,
   meanAbsolutePercentageError,
+  medianAbsolutePercentageError,
+  ranToCap,
 } from '../src/core/predictor';
 import type { AnalysisResult, CallSummary } from '../src/core/run-types';
 import { disposeLocalModels } from '../src/llm/local-model';
@@ -118,48 +120,69 @@ async function main(): Promise<string> {
         );
       }
 
+      // Like every prediction, the uncalibrated estimate cannot pass the call's max_tokens.
       const uncalibratedEstimate = (call: CallSummary) =>
-        estimateResponseTokens({
-          wordLimit: config.agents[call.agent].wordLimit,
-          tokensPerWord: DEFAULT_TOKENS_PER_WORD,
-          minimumSamples: 1,
-          maxResponseTokens: config.tokens.maxResponseTokens,
-        }).estimate;
+        Math.min(
+          call.maxTokens,
+          estimateResponseTokens({
+            wordLimit: config.agents[call.agent].wordLimit,
+            tokensPerWord: DEFAULT_TOKENS_PER_WORD,
+            minimumSamples: 1,
+            maxResponseTokens: config.tokens.maxResponseTokens,
+          }).estimate,
+        );
       const evaluate = (calls: CallSummary[]) => {
         const scored = calls.filter(
           (call) => call.predictedTokens !== undefined && call.completionTokens > 0,
         );
+        const calibratedPairs = scored.map((call) => ({
+          predicted: call.predictedTokens as number,
+          actual: call.completionTokens,
+        }));
+        const uncalibratedPairs = scored.map((call) => ({
+          predicted: uncalibratedEstimate(call),
+          actual: call.completionTokens,
+        }));
         return {
           calls: scored.length,
-          calibrated: meanAbsolutePercentageError(
-            scored.map((call) => ({
-              predicted: call.predictedTokens as number,
-              actual: call.completionTokens,
-            })),
-          ),
-          uncalibrated: meanAbsolutePercentageError(
-            scored.map((call) => ({ predicted: uncalibratedEstimate(call), actual: call.completionTokens })),
-          ),
+          ranOn: scored.filter(ranToCap).length,
+          calibrated: meanAbsolutePercentageError(calibratedPairs),
+          uncalibrated: meanAbsolutePercentageError(uncalibratedPairs),
+          calibratedMedian: medianAbsolutePercentageError(calibratedPairs),
+          uncalibratedMedian: medianAbsolutePercentageError(uncalibratedPairs),
         };
       };
       const overall = evaluate(heldOut.calls);
       const trainingError = evaluate(training.calls);
       const agents = [...new Set(heldOut.calls.map((call) => call.agent))] as AgentName[];
-      const rows = agents.map((agent) => {
-        const entry = evaluate(heldOut.calls.filter((call) => call.agent === agent));
-        const calibration = store.activeCalibration()?.agents[agent];
-        return [
-          agentLabel(agent),
-          String(entry.calls),
-          calibration?.expectedCompletionTokens === undefined
-            ? 'n/a'
-            : String(calibration.expectedCompletionTokens),
-          calibration ? fixed(calibration.tokensPerWord, 3) : 'n/a',
-          calibration ? `${config.agents[agent].wordLimit} -> ${calibration.wordLimit}` : 'n/a',
-          `${fixed(entry.uncalibrated * 100)}%`,
-          `${fixed(entry.calibrated * 100)}%`,
-        ];
-      });
+      const percent = (fraction: number) => `${fixed(fraction * 100)}%`;
+      const rows = agents.flatMap((agent) =>
+        [false, true].flatMap((repair) => {
+          const calls = heldOut.calls.filter(
+            (call) => call.agent === agent && isRepairCall(call.callId) === repair,
+          );
+          if (calls.length === 0) return [];
+          const entry = evaluate(calls);
+          const calibration = store.activeCalibration()?.agents[agent];
+          const learned = repair
+            ? calibration?.repairCompletionTokens
+            : calibration?.expectedCompletionTokens;
+          return [
+            [
+              repair ? `${agentLabel(agent)} (decision repair)` : agentLabel(agent),
+              String(entry.calls),
+              String(entry.ranOn),
+              learned === undefined ? 'n/a' : String(learned),
+              repair || calibration?.capFraction === undefined ? 'n/a' : fixed(calibration.capFraction, 3),
+              calibration ? fixed(calibration.tokensPerWord, 3) : 'n/a',
+              calibration ? `${config.agents[agent].wordLimit} -> ${calibration.wordLimit}` : 'n/a',
+              percent(entry.uncalibrated),
+              percent(entry.calibrated),
+              percent(entry.calibratedMedian),
+            ],
+          ];
+        }),
+      );
       const minutes = (performance.now() - started) / 60000;
       return [
         '<!-- bench:prediction:start -->',
@@ -167,17 +190,22 @@ async function main(): Promise<string> {
         '',
         `Bench: \`bench/prediction.bench.ts\` on the embedded local model (SmolLM2-135M-Instruct) through Temporal, ${fixed(minutes)} minutes in all. ${training.calls.length} calls recorded by full optimized analyses with no calibration (${training.used.join(', ')}), then \`learningWorkflow\` wrote calibration \`${learned.version}\`, then ${heldOut.calls.length} held-out calls from analyses of other tickers and dates that loaded it (${heldOut.used.join(', ')}). On the held-out calls, the calibrated prediction each call carried (\`predictedTokens\`) and the uncalibrated estimate for the same call (configured word limit x ${DEFAULT_TOKENS_PER_WORD} tokens per word) are compared with the completion tokens the model produced. Completion tokens are capped by \`max_tokens\` (the limiter's ceiling), so a model that runs on is measured at its cap.`,
         '',
-        `**Held-out MAPE: calibrated ${fixed(overall.calibrated * 100)}%, uncalibrated ${fixed(overall.uncalibrated * 100)}% (${overall.calls} calls).** On the training calls (before learning, every call predicted uncalibrated): ${fixed(trainingError.uncalibrated * 100)}%.`,
+        `**Held-out MAPE: calibrated ${percent(overall.calibrated)}, uncalibrated ${percent(overall.uncalibrated)} (${overall.calls} calls).** Median absolute percentage error (MdAPE, the typical call, which a few very short answers cannot dominate): calibrated ${percent(overall.calibratedMedian)}, uncalibrated ${percent(overall.uncalibratedMedian)}. ${overall.ranOn} of the ${overall.calls} held-out answers ran on until \`max_tokens\` stopped them (${training.calls.filter(ranToCap).length} of ${training.calls.length} training answers). On the training calls (before learning, every call predicted uncalibrated): MAPE ${percent(trainingError.uncalibrated)}.`,
+        '',
+        "How the predictor works (`src/core/predictor.ts`, `src/core/calibration.ts`): `max_tokens` never exceeds the word-limit ceiling, word limit x tokens per word x 1.1, since the limiter cuts every word past the limit anyway. Learning counts an answer that ran on to `max_tokens` as reaching the ceiling, scales one that ended by itself to the new word limit, and predicts the value with the least mean absolute percentage error over those (the median weighted by 1/value), stored as a fraction of the ceiling; decision repairs (structured output) are predicted from past repairs. The uncalibrated estimate is word limit x 1.35 tokens per word, capped at the call's `max_tokens`.",
         '',
         markdownTable(
           [
             'agent',
             'held-out calls',
+            'ran to max_tokens',
             'learned completion tokens',
+            'learned fraction of ceiling',
             'learned tokens/word',
             'word limit',
             'MAPE uncalibrated',
             'MAPE calibrated',
+            'MdAPE calibrated',
           ],
           rows,
         ),

@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { ANALYST_AGENTS, type AnalystAgent } from '../src/core/agents';
 import type { AnalysisResult } from '../src/core/run-types';
 import { costKey, decisionKey, tickerKey, totalTokensKey } from '../src/workflows/search-attribute-keys';
 import { failureMessage } from '../src/cli/failure-message';
@@ -79,26 +80,35 @@ describe('analysis workflow on a real Temporal dev server', () => {
     }
   });
 
-  test('a tight budget gives later agents a smaller max_tokens and still never passes the cap', async () => {
+  test('a tight budget gives agents a smaller max_tokens, later ones too, and never passes the cap', async () => {
     const generous = await runAnalysis(harness, { config: testConfig(harness), workflowId: 'test-generous' });
     assert.ok(generous.ok);
     const tight = await runAnalysis(harness, {
       config: testConfig(harness),
-      runOverrides: { budget: 20000 },
+      runOverrides: { budget: 17000 },
       workflowId: 'test-tight',
     });
     assert.ok(tight.ok, tight.ok ? '' : failureMessage(tight.error));
     assertWithinCap(tight.result);
-    assert.equal(tight.result.budget.hardCap, 20000);
+    assert.equal(tight.result.budget.hardCap, 17000);
     assert.equal(tight.result.calls.length, 12, 'every agent still ran, with less room');
     const maxTokens = (result: AnalysisResult, agent: string) =>
       result.calls.find((call) => call.agent === agent)?.maxTokens ?? 0;
-    for (const agent of ['market_analyst', 'trader', 'risk_manager']) {
+    // Every answer's max_tokens is bounded by its word-limit ceiling; the tight budget lowers it further
+    // for the agents whose share of what is left no longer covers that ceiling, never raises it.
+    for (const call of tight.result.calls) {
       assert.ok(
-        maxTokens(tight.result, agent) < maxTokens(generous.result, agent),
-        `${agent}: ${maxTokens(tight.result, agent)} < ${maxTokens(generous.result, agent)}`,
+        call.maxTokens <= maxTokens(generous.result, call.agent),
+        `${call.agent}: ${call.maxTokens} <= ${maxTokens(generous.result, call.agent)}`,
       );
     }
+    const squeezed = tight.result.calls.filter(
+      (call) => call.maxTokens < maxTokens(generous.result, call.agent),
+    );
+    assert.ok(
+      squeezed.some((call) => !ANALYST_AGENTS.includes(call.agent as AnalystAgent)),
+      `a later agent got less room: ${squeezed.map((call) => call.agent).join(', ')}`,
+    );
   });
 
   test('a 429 with retry-after is retried after that delay', async () => {

@@ -1,5 +1,7 @@
 import { AGENT_NAMES } from '../core/agents';
-import type { AgentUsageProfile, LearningInputs } from '../core/calibration';
+import type { AgentUsageProfile, LearningInputs, RecordedAnswer } from '../core/calibration';
+import { isRepairCall } from '../core/agents';
+import type { UsageRecord } from '../core/types';
 import type { Calibration } from '../core/run-types';
 import type { AppConfig } from '../config/schema';
 import type { UsageStore } from '../storage/usage-store';
@@ -30,17 +32,23 @@ export function createCalibrationActivities(deps: { store: UsageStore; config: A
           .filter((record) => record.mode === 'optimized' && (!scope.model || record.model === scope.model))
           .slice(-window);
         if (records.length === 0) continue;
-        // Answers the limiter cut are real completions under their ceiling: leaving them out would teach the
-        // predictor only the short answers of a model that usually runs to its cap.
+        // Failed calls (no completion) are not answers; decision repairs are structured output, a call of
+        // their own kind, and are learned apart. Answers the limiter cut stay in: they are real completions.
+        const answer = (record: UsageRecord): RecordedAnswer => ({
+          completionTokens: record.completionTokens,
+          rawWords: record.rawWords,
+          wordLimit: record.wordLimit,
+          maxTokens: record.maxTokens,
+          truncated: record.truncated,
+        });
         const usable = records.filter((record) => record.completionTokens > 0);
         const known = records.filter((record) => record.rawCompliant !== undefined);
         profiles.push({
           agent,
           calls: records.length,
-          completionHistory: usable.map((record) => record.completionTokens),
-          wordHistory: usable.map((record) => record.rawWords),
+          answers: usable.filter((record) => !isRepairCall(record.callId)).map(answer),
+          repairs: usable.filter((record) => isRepairCall(record.callId)).map(answer),
           meanPromptTokens: records.reduce((sum, record) => sum + record.promptTokens, 0) / records.length,
-          truncationRate: records.filter((record) => record.truncated).length / records.length,
           rawComplianceRate:
             known.length > 0
               ? known.filter((record) => record.rawCompliant).length / known.length

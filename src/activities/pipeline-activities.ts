@@ -12,10 +12,11 @@ import {
   DEFAULT_TOKENS_PER_WORD,
   estimateResponseTokens,
   maxTokensFor,
+  wordLimitCeiling,
 } from '../core/predictor';
 import type { AgentCalibration, DecisionSummary } from '../core/run-types';
 import type { AgentContext, PipelineMode, PromptDraft, TokenCounter } from '../core/types';
-import { enforceWordLimit, type WordLimitResult } from '../core/word-limit';
+import { enforceWordLimit, enforceWordLimitOnStoppedAnswer, type WordLimitResult } from '../core/word-limit';
 
 export interface EnhanceInput {
   agent: AgentName;
@@ -46,6 +47,8 @@ export interface PredictInput {
   available: number;
   maxResponseTokens: number;
   calibration?: AgentCalibration;
+  /** The call is a decision repair (structured output), predicted from past repairs, not from answers. */
+  repair?: boolean;
 }
 
 export interface Prediction {
@@ -59,6 +62,8 @@ export interface LimitInput {
   wordLimit?: number;
   /** False in baseline mode: compliance is measured but nothing is cut. */
   enforce: boolean;
+  /** `max_tokens` stopped the answer (finish reason `length`), so it may end inside a sentence. */
+  stoppedAtCap?: boolean;
 }
 
 export interface ParseDecisionInput {
@@ -122,39 +127,51 @@ export function createPipelineActivities(deps: { counterFor: (model: string) => 
       }
       const calibration = input.calibration;
       const tokensPerWord = calibration?.tokensPerWord ?? DEFAULT_TOKENS_PER_WORD;
+      // Tokens past what the word limit can use are cut by the limiter anyway: never pay for them, whatever
+      // the history says (a model that rambles to its cap would otherwise teach the predictor a larger cap).
+      const ceiling =
+        input.wordLimit !== undefined ? wordLimitCeiling(input.wordLimit, tokensPerWord) : Infinity;
+      const responseCap = Math.min(input.maxResponseTokens, ceiling);
+      const learned = (): number | undefined => {
+        if (input.repair) return calibration?.repairCompletionTokens;
+        if (calibration?.capFraction !== undefined && Number.isFinite(ceiling)) {
+          return calibration.capFraction * ceiling;
+        }
+        // Calibrations written before capFraction existed carry the expected tokens only.
+        return calibration?.expectedCompletionTokens;
+      };
+      const history = learned();
       const { estimate, basis } = estimateResponseTokens({
         wordLimit: input.wordLimit,
         tokensPerWord,
-        history:
-          calibration?.expectedCompletionTokens !== undefined
-            ? [calibration.expectedCompletionTokens]
-            : undefined,
+        history: history !== undefined ? [history] : undefined,
         minimumSamples: 1,
         maxResponseTokens: input.maxResponseTokens,
       });
-      // Tokens past what the word limit can use are cut by the limiter anyway: never pay for them, whatever
-      // the history says (a model that rambles to its cap would otherwise teach the predictor a larger cap).
-      const wordLimitCap =
-        input.wordLimit !== undefined
-          ? Math.ceil(input.wordLimit * tokensPerWord * DEFAULT_HEADROOM)
-          : Infinity;
+      // A decision repair writes structured output that must not be cut short, so its ceiling is the word
+      // limit's whatever its (short) prediction says.
       const maxTokens = maxTokensFor({
-        estimate,
-        headroom: DEFAULT_HEADROOM,
+        estimate: input.repair ? responseCap : estimate,
+        headroom: input.repair ? 1 : DEFAULT_HEADROOM,
         available: input.available,
-        responseCap: Math.min(input.maxResponseTokens, wordLimitCap),
+        responseCap,
       });
       // A prediction above the ceiling cannot come true: the answer stops at max_tokens.
       return { predictedTokens: Math.min(estimate, maxTokens), maxTokens, basis };
     },
 
-    /** Cuts an over-long answer at the last full sentence within the word limit. */
+    /**
+     * Cuts an over-long answer at the last full sentence within the word limit, and an answer `max_tokens`
+     * stopped mid-sentence at its last full sentence.
+     */
     async limitResponse(input: LimitInput): Promise<WordLimitResult> {
       if (input.wordLimit === undefined) {
         const measured = enforceWordLimit(input.text, Number.MAX_SAFE_INTEGER);
         return { ...measured, rawCompliant: true };
       }
-      const result = enforceWordLimit(input.text, input.wordLimit);
+      const result = input.stoppedAtCap
+        ? enforceWordLimitOnStoppedAnswer(input.text, input.wordLimit)
+        : enforceWordLimit(input.text, input.wordLimit);
       if (input.enforce) return result;
       return { ...result, text: input.text, words: result.rawWords, truncated: false };
     },

@@ -45,3 +45,11 @@ export function agentLabel(agent: AgentName): string {
     .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
     .join(' ');
 }
+
+/** Suffix of the call id of the risk manager's decision repair (`${workflowId}/risk_manager/1/repair`). */
+export const REPAIR_CALL_SUFFIX = '/repair';
+
+/** Whether a recorded call was a decision repair rather than an agent's answer. */
+export function isRepairCall(callId: string): boolean {
+  return callId.endsWith(REPAIR_CALL_SUFFIX);
+}

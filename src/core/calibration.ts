@@ -1,16 +1,28 @@
 import { AGENT_NAMES, type AgentName } from './agents';
+import { percentageErrorMedian, ranToCap, wordLimitCeiling } from './predictor';
 import type { AgentCalibration, Calibration } from './run-types';
+
+/** One recorded call, as the learning workflow reads it. */
+export interface RecordedAnswer {
+  completionTokens: number;
+  /** Words of the answer before the limiter cut it. */
+  rawWords: number;
+  /** The word limit the call ran under; undefined when none applied. */
+  wordLimit?: number;
+  maxTokens: number;
+  /** Whether the limiter cut the answer to its word limit. */
+  truncated: boolean;
+}
 
 /** What the learning workflow knows of one agent from recorded usage. */
 export interface AgentUsageProfile {
   agent: AgentName;
   calls: number;
-  /** Completion tokens of recent calls (answers the limiter cut included), newest last. */
-  completionHistory: number[];
-  /** Words of the same calls, aligned with `completionHistory`. */
-  wordHistory: number[];
+  /** Recent answers with at least one completion token (failed calls left out), oldest first. */
+  answers: RecordedAnswer[];
+  /** Recent decision-repair calls of this agent (structured output, not an answer under a word limit). */
+  repairs?: RecordedAnswer[];
   meanPromptTokens: number;
-  truncationRate: number;
   rawComplianceRate?: number;
 }
 
@@ -25,6 +37,8 @@ export interface LearningInputs {
 }
 
 const DEFAULT_TOKENS_PER_WORD = 1.35;
+/** Repair calls are rare (one per run at most): this many are enough to predict the next one. */
+const MINIMUM_REPAIR_SAMPLES = 3;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((left, right) => left - right);
@@ -47,22 +61,12 @@ function clamp(value: number, low: number, high: number): number {
 }
 
 /**
- * Robust centre of recent completion lengths: the median of the values within 3 MADs of the median, so one
- * runaway answer or one empty answer does not move the prediction.
- */
-export function robustCompletionEstimate(history: number[]): number | undefined {
-  if (history.length === 0) return undefined;
-  const centre = median(history);
-  const deviation = median(history.map((value) => Math.abs(value - centre))) || Math.max(1, centre * 0.1);
-  const kept = history.filter((value) => Math.abs(value - centre) <= 3 * deviation);
-  return Math.round(median(kept.length > 0 ? kept : history));
-}
-
-/**
- * Recalibrates every agent with enough recorded calls: its prediction (tokens per word and expected
- * completion tokens), its word limit (tightened where answers are always well under it, loosened where the
- * limiter often cut conclusions) and its allocation (what its calls really need, with headroom), each within
- * ±`maximumAdjustment` of the configured value. Agents without enough data keep their previous calibration.
+ * Recalibrates every agent with enough recorded calls: its prediction (tokens per word, and the expected
+ * answer as a fraction of its word-limit ceiling, counting answers that ran on to `max_tokens` as reaching
+ * it), its word limit (tightened where answers always end well under it, loosened where the limiter often
+ * cut answers that had ended by themselves) and its allocation (what its calls really need, with headroom),
+ * each within ±`maximumAdjustment` of the configured value; and the length of its decision repairs, apart.
+ * Agents without enough data keep their previous calibration.
  */
 export function recalibrate(inputs: LearningInputs, version: string, createdAt: string): Calibration {
   const agents: Partial<Record<AgentName, AgentCalibration>> = { ...(inputs.previous?.agents ?? {}) };
@@ -71,38 +75,67 @@ export function recalibrate(inputs: LearningInputs, version: string, createdAt: 
   for (const agent of AGENT_NAMES) {
     const profile = inputs.profiles.find((candidate) => candidate.agent === agent);
     const base = inputs.base[agent];
-    if (!profile || profile.completionHistory.length < inputs.minimumSamples) {
+    if (!profile || profile.answers.length === 0 || profile.answers.length < inputs.minimumSamples) {
       if (profile)
         reasons.push(
-          `${agent}: ${profile.completionHistory.length} usable calls, fewer than ${inputs.minimumSamples}; unchanged`,
+          `${agent}: ${profile.answers.length} usable calls, fewer than ${inputs.minimumSamples}; unchanged`,
         );
       continue;
     }
     const previous = agents[agent];
     const currentLimit = previous?.wordLimit ?? base.wordLimit;
-    const ratios = profile.completionHistory
-      .map((tokens, index) => tokens / Math.max(1, profile.wordHistory[index] ?? 0))
+    const answers = profile.answers;
+    const percent = (share: number) => `${(share * 100).toFixed(0)}%`;
+    const ratios = answers
+      .map((answer) => answer.completionTokens / Math.max(1, answer.rawWords))
       .filter((ratio) => Number.isFinite(ratio) && ratio > 0.3 && ratio < 5);
     const tokensPerWord =
       ratios.length > 0 ? Math.round(median(ratios) * 1000) / 1000 : DEFAULT_TOKENS_PER_WORD;
-    const expected = robustCompletionEstimate(profile.completionHistory);
 
+    // A cut answer that ended by itself lost its conclusion to the word limit: that is what a looser limit
+    // fixes. An answer that ran on until max_tokens stopped it says nothing about the limit; loosening would
+    // only buy a rambling model more tokens to ramble with.
+    const ranOn = answers.filter(ranToCap);
+    const runOnRate = ranOn.length / answers.length;
+    const naturalCutRate =
+      answers.filter((answer) => answer.truncated && !ranToCap(answer)).length / answers.length;
     let wordLimit = currentLimit;
-    const typicalWords = quantile(profile.wordHistory, 0.9);
-    if (profile.truncationRate > 0.2) {
+    const ended = answers.filter((answer) => !ranToCap(answer));
+    const typicalWords = quantile(
+      ended.map((answer) => answer.rawWords),
+      0.9,
+    );
+    if (naturalCutRate > 0.2) {
       wordLimit = Math.round(currentLimit * 1.15);
       reasons.push(
-        `${agent}: ${(profile.truncationRate * 100).toFixed(0)}% of answers were cut; word limit loosened`,
+        `${agent}: ${percent(naturalCutRate)} of answers ended by themselves past the word limit and were cut; word limit loosened`,
       );
-    } else if (typicalWords > 0 && typicalWords < currentLimit * 0.6) {
+    } else if (runOnRate < 0.1 && typicalWords > 0 && typicalWords < currentLimit * 0.6) {
       wordLimit = Math.round(Math.max(typicalWords * 1.25, currentLimit * 0.8));
       reasons.push(
         `${agent}: 90% of answers used at most ${typicalWords} of ${currentLimit} words; word limit tightened`,
       );
     }
+    if (runOnRate > 0.2) {
+      reasons.push(
+        `${agent}: ${percent(runOnRate)} of answers ran on until max_tokens stopped them; predicted at the ceiling, word limit not loosened for them`,
+      );
+    }
     wordLimit = Math.round(clamp(wordLimit, base.wordLimit * (1 - bound), base.wordLimit * (1 + bound)));
 
-    const need = profile.meanPromptTokens + (expected ?? wordLimit * tokensPerWord) * 1.3;
+    // Each recorded answer as it would come out under the new limit: one that ran on reaches the new
+    // ceiling too; one that ended by itself keeps its length relative to its word limit, within the ceiling.
+    const ceiling = wordLimitCeiling(wordLimit, tokensPerWord);
+    const outcomes = answers.map((answer) =>
+      ranToCap(answer)
+        ? ceiling
+        : Math.min(ceiling, (answer.completionTokens * wordLimit) / (answer.wordLimit ?? wordLimit)),
+    );
+    const predicted = percentageErrorMedian(outcomes) ?? ceiling;
+    const capFraction = Math.round((predicted / ceiling) * 1000) / 1000;
+    const expected = Math.round(capFraction * ceiling);
+
+    const need = profile.meanPromptTokens + expected * 1.3;
     const allocation = Math.round(
       clamp(
         Math.max(need, base.allocation * (1 - bound)),
@@ -116,9 +149,30 @@ export function recalibrate(inputs: LearningInputs, version: string, createdAt: 
       );
     }
     reasons.push(
-      `${agent}: predicted completion ${expected} tokens (${tokensPerWord} tokens/word) from ${profile.completionHistory.length} calls`,
+      `${agent}: predicted completion ${expected} tokens, ${capFraction} of its ${ceiling}-token ceiling (${tokensPerWord} tokens/word, ${wordLimit} words), from ${answers.length} calls`,
     );
-    agents[agent] = { wordLimit, allocation, tokensPerWord, expectedCompletionTokens: expected };
+    const calibrated: AgentCalibration = {
+      wordLimit,
+      allocation,
+      tokensPerWord,
+      expectedCompletionTokens: expected,
+      capFraction,
+      runOnRate: Math.round(runOnRate * 1000) / 1000,
+    };
+    const repairs = profile.repairs ?? [];
+    const repairPrediction =
+      repairs.length >= MINIMUM_REPAIR_SAMPLES
+        ? percentageErrorMedian(repairs.map((repair) => repair.completionTokens))
+        : previous?.repairCompletionTokens;
+    if (repairPrediction !== undefined) {
+      calibrated.repairCompletionTokens = Math.round(repairPrediction);
+      if (repairs.length >= MINIMUM_REPAIR_SAMPLES) {
+        reasons.push(
+          `${agent}: predicted decision repair ${calibrated.repairCompletionTokens} tokens from ${repairs.length} repairs`,
+        );
+      }
+    }
+    agents[agent] = calibrated;
   }
   return { version, createdAt, reasons, agents };
 }

@@ -6,7 +6,11 @@ import {
   estimateResponseTokens,
   maxTokensFor,
   meanAbsolutePercentageError,
+  medianAbsolutePercentageError,
+  percentageErrorMedian,
+  ranToCap,
   robustMean,
+  wordLimitCeiling,
 } from './predictor';
 
 describe('response estimate', () => {
@@ -124,5 +128,53 @@ describe('prediction error', () => {
       0.5,
     );
     assert.ok(Number.isNaN(meanAbsolutePercentageError([])));
+  });
+});
+
+describe('word-limit ceiling and answers that ran on', () => {
+  test('the ceiling is word limit x tokens per word with a 10% slack, rounded up', () => {
+    assert.equal(wordLimitCeiling(300, 1.35), 446);
+    assert.equal(wordLimitCeiling(200, 1.6), 352);
+  });
+
+  test('an answer ran to its cap when its completion reached max_tokens', () => {
+    assert.equal(ranToCap({ completionTokens: 446, maxTokens: 446 }), true);
+    assert.equal(ranToCap({ completionTokens: 445, maxTokens: 446 }), false);
+    assert.equal(ranToCap({ completionTokens: 0, maxTokens: 0 }), false);
+  });
+});
+
+describe('percentage-error median', () => {
+  test('is the value with the least mean absolute percentage error', () => {
+    const values = [100, 400, 400, 400, 400, 400];
+    const best = percentageErrorMedian(values);
+    assert.equal(best, 400);
+    const mapeAt = (prediction: number) =>
+      meanAbsolutePercentageError(values.map((actual) => ({ predicted: prediction, actual })));
+    for (const candidate of [100, 150, 250, 350, 450]) {
+      assert.ok(mapeAt(400) <= mapeAt(candidate), `400 beats ${candidate}`);
+    }
+  });
+
+  test('small values weigh more than in the plain median', () => {
+    // Plain median 300; relative to itself 100 counts three times as much as 300.
+    assert.equal(percentageErrorMedian([100, 300, 300]), 100);
+    assert.equal(percentageErrorMedian([100, 300, 300, 300, 300]), 300);
+  });
+
+  test('ignores values that are not positive; undefined when none remains', () => {
+    assert.equal(percentageErrorMedian([0, -5, 80]), 80);
+    assert.equal(percentageErrorMedian([0, Number.NaN]), undefined);
+  });
+
+  test('median absolute percentage error is not dominated by one very short answer', () => {
+    const pairs = [
+      { predicted: 100, actual: 100 },
+      { predicted: 100, actual: 110 },
+      { predicted: 100, actual: 10 },
+    ];
+    assert.ok(meanAbsolutePercentageError(pairs) > 3);
+    assert.ok(Math.abs(medianAbsolutePercentageError(pairs) - 10 / 110) < 1e-12);
+    assert.ok(Number.isNaN(medianAbsolutePercentageError([])));
   });
 });

@@ -7,6 +7,12 @@
 export const DEFAULT_TOKENS_PER_WORD = 1.35;
 /** `max_tokens` = estimate x headroom, so an answer slightly longer than usual is not cut off. */
 export const DEFAULT_HEADROOM = 1.25;
+/**
+ * Slack of the word-limit ceiling over word limit x tokens per word. Words past the limit are cut by the
+ * limiter anyway (it keeps the last full sentence within the limit), so the ceiling only needs room for the
+ * tokens-per-word ratio of one answer to differ from the agent's usual one.
+ */
+export const WORD_LIMIT_SLACK = 1.1;
 /** Values further than this many robust standard deviations from the median are treated as outliers. */
 const OUTLIER_CUTOFF = 3;
 /** Scales the median absolute deviation to a standard deviation for normally distributed data. */
@@ -77,6 +83,37 @@ export function estimateResponseTokens(input: ResponseEstimateInput): ResponseEs
   return { estimate: maxResponseTokens, basis: 'default' };
 }
 
+/**
+ * The most response tokens an answer under `wordLimit` can use: word limit x tokens per word x
+ * {@link WORD_LIMIT_SLACK}. Tokens past it would be cut by the limiter, so `max_tokens` never exceeds it.
+ */
+export function wordLimitCeiling(wordLimit: number, tokensPerWord: number): number {
+  return Math.ceil(wordLimit * tokensPerWord * WORD_LIMIT_SLACK);
+}
+
+/** Whether an answer stopped at its `max_tokens` (the model ran on) rather than ending by itself. */
+export function ranToCap(answer: { completionTokens: number; maxTokens: number }): boolean {
+  return answer.maxTokens > 0 && answer.completionTokens >= answer.maxTokens;
+}
+
+/**
+ * The single prediction with the least mean absolute percentage error over `values`: the median weighted by
+ * 1/value (each value's error counts relative to itself, so small values weigh more). Like the plain
+ * median it ignores how far away an outlier is, which makes it robust. Values <= 0 are ignored; undefined
+ * when none remains.
+ */
+export function percentageErrorMedian(values: readonly number[]): number | undefined {
+  const usable = values.filter((value) => Number.isFinite(value) && value > 0).sort((a, b) => a - b);
+  if (usable.length === 0) return undefined;
+  const total = usable.reduce((sum, value) => sum + 1 / value, 0);
+  let cumulative = 0;
+  for (const value of usable) {
+    cumulative += 1 / value;
+    if (cumulative >= total / 2) return value;
+  }
+  return usable[usable.length - 1];
+}
+
 export interface MaxTokensInput {
   estimate: number;
   headroom: number;
@@ -105,4 +142,23 @@ export function meanAbsolutePercentageError(pairs: readonly { predicted: number;
     0,
   );
   return total / usable.length;
+}
+
+/**
+ * Median absolute percentage error, as a fraction, over the same pairs as
+ * {@link meanAbsolutePercentageError}: the typical call's error, which a few very short answers (whose
+ * percentage errors run to hundreds) cannot dominate. NaN when no pair remains.
+ */
+export function medianAbsolutePercentageError(
+  pairs: readonly { predicted: number; actual: number }[],
+): number {
+  const errors = pairs
+    .filter((pair) => pair.actual !== 0 && Number.isFinite(pair.actual))
+    .map((pair) => Math.abs(pair.predicted - pair.actual) / Math.abs(pair.actual))
+    .sort((a, b) => a - b);
+  if (errors.length === 0) return Number.NaN;
+  const middle = Math.floor(errors.length / 2);
+  return errors.length % 2 === 1
+    ? (errors[middle] as number)
+    : ((errors[middle - 1] as number) + (errors[middle] as number)) / 2;
 }

@@ -19,6 +19,16 @@ export interface AgentCalibration {
   tokensPerWord: number;
   /** Robust estimate of this agent's completion tokens from recorded usage, when there is enough of it. */
   expectedCompletionTokens?: number;
+  /**
+   * The predicted answer as a fraction of the agent's word-limit ceiling (`wordLimitCeiling`): 1 for a model
+   * that runs on to `max_tokens`, less for one that ends its answers by itself. Relative to the ceiling, so
+   * it still holds when a later calibration or a config change moves the word limit.
+   */
+  capFraction?: number;
+  /** Share of recorded answers that ran on until `max_tokens` stopped them. */
+  runOnRate?: number;
+  /** Predicted completion tokens of a decision-repair call (structured output), a call unlike the agent's answers. */
+  repairCompletionTokens?: number;
 }
 
 export interface Calibration {

@@ -1,6 +1,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { complianceRate, countWords, endsWithFullSentence, enforceWordLimit } from './word-limit';
+import {
+  complianceRate,
+  countWords,
+  endsWithFullSentence,
+  enforceWordLimit,
+  enforceWordLimitOnStoppedAnswer,
+} from './word-limit';
 
 describe('countWords', () => {
   test('counts words, not markdown marks or list numbers', () => {
@@ -140,5 +146,30 @@ describe('complianceRate', () => {
       0.75,
     );
     assert.ok(Number.isNaN(complianceRate([])));
+  });
+});
+
+describe('an answer max_tokens stopped', () => {
+  test('loses its unfinished last sentence even within the word limit', () => {
+    const result = enforceWordLimitOnStoppedAnswer(
+      'Revenue rose 12%. Margins held at 31%. The outlook for',
+      50,
+    );
+    assert.equal(result.text, 'Revenue rose 12%. Margins held at 31%.');
+    assert.equal(result.truncated, true);
+    assert.equal(result.endsOnSentence, true);
+    assert.equal(result.rawCompliant, true, 'the raw answer kept its word limit');
+  });
+
+  test('is kept whole when it happens to end on a sentence', () => {
+    const result = enforceWordLimitOnStoppedAnswer('Revenue rose 12%. Margins held.', 50);
+    assert.equal(result.text, 'Revenue rose 12%. Margins held.');
+    assert.equal(result.truncated, false);
+  });
+
+  test('over its word limit it is cut like any other answer', () => {
+    const result = enforceWordLimitOnStoppedAnswer('One two three. Four five six. Seven eight nine ten', 7);
+    assert.equal(result.text, 'One two three. Four five six.');
+    assert.equal(result.rawCompliant, false);
   });
 });

@@ -214,6 +214,17 @@ export function enforceWordLimit(text: string, limit: number): WordLimitResult {
 }
 
 /**
+ * {@link enforceWordLimit} for an answer that `max_tokens` stopped: such an answer usually breaks off inside a
+ * sentence even when it is within its word limit, so it also loses that unfinished last sentence (cut like an
+ * over-long answer, at the last full sentence). `rawCompliant` still says whether the raw answer kept the limit.
+ */
+export function enforceWordLimitOnStoppedAnswer(text: string, limit: number): WordLimitResult {
+  const result = enforceWordLimit(text, limit);
+  if (result.truncated || result.endsOnSentence || result.rawWords === 0) return result;
+  return { ...enforceWordLimit(text, result.rawWords - 1), rawCompliant: true };
+}
+
+/**
  * Share of answers that kept to their word limit without being cut, from 0 to 1. NaN when there are no
  * answers: no evidence either way, and a default of 0 or 1 would read as a measurement.
  */

@@ -229,6 +229,7 @@ export async function runAgentCall(
     ),
     maxResponseTokens: settings.maxResponseTokens,
     calibration,
+    repair: call.repair !== undefined,
   });
   if (prediction.maxTokens < MINIMUM_RESPONSE_TOKENS) {
     state.degradations.push(`${label}: skipped, only ${prediction.maxTokens} response tokens left for it`);
@@ -286,6 +287,7 @@ export async function runAgentCall(
     text: result.text,
     wordLimit: wordLimit ?? settings.agents[call.agent].wordLimit,
     enforce: limitEnforced,
+    stoppedAtCap: result.finishReason === 'length',
   });
 
   const cost = costUsd(
@@ -309,7 +311,9 @@ export async function runAgentCall(
     lostTokens: result.lostTokens,
     usageSource: result.usageSource,
     maxTokens,
-    predictedTokens: prediction.predictedTokens,
+    // The clamp above may have lowered max_tokens after the prediction; the answer cannot pass it.
+    predictedTokens:
+      prediction.predictedTokens === undefined ? undefined : Math.min(prediction.predictedTokens, maxTokens),
     predictionBasis: prediction.basis,
     rawWords: limited.rawWords,
     words: limited.words,

@@ -15,6 +15,7 @@ import {
   ANALYST_AGENTS,
   RESEARCH_AGENTS,
   RISK_DEBATER_AGENTS,
+  REPAIR_CALL_SUFFIX,
   type AgentName,
   type AnalystAgent,
 } from '../core/agents';
@@ -328,7 +329,7 @@ export async function analysisWorkflow(input: AnalysisInput): Promise<AnalysisRe
             repair: { malformedAnswer: riskManager.text, error: parsed.error },
             budgetLine: 'summary_output',
             skipLimit: true,
-            callSuffix: '/repair',
+            callSuffix: REPAIR_CALL_SUFFIX,
             // Structured output makes the one repair dependable even on a small local model.
             jsonSchema: DECISION_JSON_SCHEMA,
           });
