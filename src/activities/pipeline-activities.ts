@@ -26,6 +26,8 @@ export interface EnhanceInput {
   totalRounds: number;
   /** Word limit to write into the prompt; undefined in baseline mode. */
   wordLimit?: number;
+  /** Words of each report and older debate turn a downstream agent reads (key-fact digest). */
+  digestWords?: number;
   /** Asks the risk manager to restate a malformed decision (the one bounded repair). */
   repair?: { malformedAnswer: string; error: string };
 }
@@ -105,6 +107,7 @@ export function createPipelineActivities(deps: { counterFor: (model: string) => 
         mode: input.mode,
         round: input.round,
         totalRounds: input.totalRounds,
+        digestWords: input.digestWords,
       });
       return input.wordLimit !== undefined && input.mode === 'optimized'
         ? enhanceDraft(draft, input.wordLimit, { reminder: true })

@@ -69,6 +69,7 @@ export const DEFAULT_CONFIG = {
     maxTotalTokens: 40000,
     maxPromptTokens: 8000,
     maxResponseTokens: 2000,
+    digestWords: 50,
     wordLimitCompliance: 0.9,
     optimizationTarget: 0.3,
   },

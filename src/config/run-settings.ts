@@ -14,6 +14,7 @@ export function buildRunSettings(config: AppConfig, overrides: RunOverrides = {}
   return {
     hardCap: overrides.budget ?? config.tokens.maxTotalTokens,
     maxPromptTokens: config.tokens.maxPromptTokens,
+    digestWords: config.tokens.digestWords,
     maxResponseTokens: overrides.maxResponseTokens ?? config.tokens.maxResponseTokens,
     sharedLines: { ...config.sharedLines },
     agents: Object.fromEntries(

@@ -7,6 +7,11 @@ export const tokenLimitsSchema = z
     maxTotalTokens: z.coerce.number().int().positive(),
     maxPromptTokens: z.coerce.number().int().positive(),
     maxResponseTokens: z.coerce.number().int().positive(),
+    /**
+     * Words a downstream agent reads of each analyst report and older debate turn: their key-fact digest
+     * (conclusion, chosen sentences, every figure). 0 sends them whole, within the context budget.
+     */
+    digestWords: z.coerce.number().int().min(0).max(2000),
     wordLimitCompliance: z.coerce.number().min(0).max(1),
     optimizationTarget: z.coerce.number().min(0).max(0.95),
   })

@@ -11,6 +11,7 @@ import {
   compressText,
   dedupeItemTexts,
   encodeLogfmt,
+  flattenAnswerMarkup,
   formatNumberCell,
   minifyJson,
   normalizeWhitespace,
@@ -475,5 +476,24 @@ describe('text clean-up', () => {
   test('reports no change for text that is already compact', () => {
     const compact = section('report', 'The trend is up. RSI is 57.28.');
     assert.deepEqual(compressSection(compact), { text: compact.text, changed: false });
+  });
+});
+
+describe('quoted answers', () => {
+  test('lose their heading markers and markup-only lines, and keep words, figures and tables', () => {
+    const answer =
+      '## Task\nWrite it.\n###\n#\n| a | b |\n| --- | --- |\n| 1 | 2 |\n***\n```\nWe stay bearish at 4.5%.';
+    assert.equal(
+      flattenAnswerMarkup(answer),
+      'Task\nWrite it.\n| a | b |\n| --- | --- |\n| 1 | 2 |\nWe stay bearish at 4.5%.',
+    );
+    const compressed = compressText(answer, 'report');
+    assert.deepEqual(lostFacts(answer, compressed), []);
+    assert.ok(!compressed.includes('#'), compressed);
+    assert.equal(
+      compressText('## Prices\n###\nx', 'text'),
+      '## Prices\n###\nx',
+      'only quoted answers are flattened',
+    );
   });
 });

@@ -5,7 +5,8 @@ import type { PromptSection, PromptSectionKind, TokenCounter } from './types';
 /**
  * Lossless-in-facts compression of prompt sections: every number, ticker and date of the source survives
  * (see `fact-check.ts`); what goes is layout (table pipes and padding, JSON indentation, spaces), formatting
- * noise (trailing zeros, thousands separators, bold markers), repetition (duplicate lines, duplicate news
+ * noise (trailing zeros, thousands separators, bold markers, the headings and markup-only lines of quoted
+ * answers), repetition (duplicate lines, duplicate news
  * items, columns equal to another column) and sentences that carry no fact in long news bodies. Steps that
  * drop content check each dropped piece against the facts that remain, so a fact is never dropped silently;
  * the optimizer checks the whole section again and falls back to the original if anything was lost.
@@ -60,6 +61,21 @@ export function stripMarkdownDecoration(text: string): string {
   return text
     .replace(BOLD, (_match, star?: string, underscore?: string) => star ?? underscore ?? '')
     .replace(HORIZONTAL_RULE, '');
+}
+
+const HEADING_MARKER = /^[ \t]*#{1,6}[ \t]+(?=\S)/gm;
+/** A line without letters or digits, except a table's separator row (`| --- | --- |`). */
+const MARKUP_ONLY_LINE =
+  /^(?![ \t]*\|?[ \t]*:?-{2,}:?[ \t]*\|)[^\p{L}\p{N}\n]*[^\p{L}\p{N}\s][^\p{L}\p{N}\n]*(?:\n|$)/gmu;
+
+/**
+ * Flattens the markup of an agent's answer that is quoted in another agent's prompt: heading markers go
+ * (`## Task` -> `Task`) and lines with no letter or digit (`###`, `***`, stray pipes and fences) are dropped.
+ * A quoted answer's own headings would otherwise read like the prompt's sections (a small model often
+ * echoes `## Task`), and markup-only lines are tokens that say nothing. Words, numbers and stance stay.
+ */
+export function flattenAnswerMarkup(text: string): string {
+  return text.replace(HEADING_MARKER, '').replace(MARKUP_ONLY_LINE, '');
 }
 
 /** Replaces markdown links by their text and removes bare URLs (URLs are not facts, see `fact-check.ts`). */
@@ -921,6 +937,7 @@ export function compressText(
     case 'report':
     case 'debate-turn':
     case 'plan':
+      return compressProse(flattenAnswerMarkup(normalizeCharacters(text)), options);
     case 'text':
       return compressProse(text, options);
   }

@@ -3,12 +3,16 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   DIGEST_TITLE_SUFFIX,
+  KEY_FIGURES_LABEL,
   condenseText,
   estimateSectionsTokens,
   fitSectionsToBudget,
+  prepareDigest,
   renderSection,
   sectionTokens,
+  selectKeyFactDigest,
 } from './context-manager';
+import { lostFacts } from './fact-check';
 import { createTiktokenCounter } from './token-counter';
 import type { PromptSection } from './types';
 
@@ -221,5 +225,34 @@ describe('digests keep the final stance', () => {
     assert.ok(digest.split(/\s+/).length < report.split(/\s+/).length / 2, 'the digest is much shorter');
     assert.equal(finalStance(report), 'hold');
     assert.equal(finalStance(digest), 'hold');
+  });
+});
+
+describe('key-fact digest', () => {
+  test('keeps every figure and the conclusion in far fewer words than the report', () => {
+    const digest = selectKeyFactDigest(prepareDigest(MARKET_REPORT), 40);
+    assert.deepEqual(lostFacts(MARKET_REPORT, digest), [], digest);
+    assert.equal(finalStance(digest), finalStance(MARKET_REPORT));
+    assert.ok(digest.startsWith(KEY_FIGURES_LABEL), digest);
+    assert.ok(words(digest) < words(MARKET_REPORT) * 0.75, `${words(digest)} of ${words(MARKET_REPORT)} words`);
+    // A figure keeps the words that say what it is.
+    assert.match(digest, /ATR\(14\) is 109\.88/);
+    assert.match(digest, /so we rate SPX a HOLD with a bullish tilt\.$/);
+  });
+
+  test('a report within the target is sent as it is', () => {
+    const short = 'SPX closed at 2874.56. We rate it a HOLD.';
+    assert.equal(selectKeyFactDigest(prepareDigest(short), 40), short);
+  });
+
+  test('a figure in a heading or split by a clause break still reaches the digest', () => {
+    const text = [
+      '## Outlook for 2021-06-30',
+      'Revenue was 1,250 million, and margins held at 31%, which is strong; the board met in Paris and London and Tokyo and Berlin and Rome to discuss growth plans for several long years ahead.',
+      'We stay bullish.',
+    ].join('\n');
+    const digest = selectKeyFactDigest(prepareDigest(text), 5);
+    assert.deepEqual(lostFacts(text, digest), [], digest);
+    assert.equal(finalStance(digest), 'bullish');
   });
 });

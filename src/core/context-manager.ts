@@ -1,5 +1,5 @@
 import { splitSentences } from './compression';
-import { extractFactsByKind } from './fact-check';
+import { extractFacts, extractFactsByKind, lostFacts } from './fact-check';
 import type { PromptSection, TokenCounter } from './types';
 import { finalStance } from './stance';
 
@@ -81,6 +81,7 @@ const STANCE_BONUS = 0.5;
 const HEADING = /^\s*#{1,6}\s/;
 const TABLE_ROW = /\|.*\|/;
 const WHITESPACE_RUN = /\s+/;
+const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
 
 /** One sentence (or table row) of a text being digested, with what makes it worth keeping. */
 export interface DigestUnit {
@@ -111,7 +112,7 @@ export function prepareDigest(text: string): PreparedDigest {
   const units: DigestUnit[] = [];
   for (const line of text.split('\n')) {
     const trimmed = line.trim();
-    if (trimmed === '' || HEADING.test(trimmed)) continue;
+    if (trimmed === '' || HEADING.test(trimmed) || !LETTER_OR_DIGIT.test(trimmed)) continue;
     const pieces = TABLE_ROW.test(trimmed) ? [trimmed] : splitSentences(trimmed);
     pieces.forEach((piece, pieceIndex) => {
       const facts = extractFactsByKind(piece);
@@ -179,6 +180,75 @@ export function selectDigest(prepared: PreparedDigest, targetWords: number): str
     digest += unit.text + (unit.endsLine ? '\n' : ' ');
   }
   return digest.trim();
+}
+
+/** Where a fact-bearing sentence splits into clauses for the figures line of a key-fact digest. */
+const CLAUSE_BREAK = /[,;:]\s+|\s+(?:and|but|while|whereas|with|which)\s+/i;
+/** A clause longer than this is cut down to the words around its figures. */
+const LONG_CLAUSE_WORDS = 8;
+/** Words kept before and after a figure when a long clause is cut down. */
+const WORDS_BEFORE_FIGURE = 3;
+const WORDS_AFTER_FIGURE = 1;
+export const KEY_FIGURES_LABEL = 'Key figures:';
+
+/** The words of `clause` around its facts in `wanted` (the whole clause when short); `…` marks a gap. */
+function figurePhrase(clause: string, wanted: ReadonlySet<string>): string {
+  const words = clause
+    .trim()
+    .replace(/[.!?]+$/, '')
+    .split(WHITESPACE_RUN);
+  if (words.length <= LONG_CLAUSE_WORDS) return words.join(' ');
+  const keep = new Set<number>();
+  words.forEach((word, index) => {
+    if (![...extractFacts(word)].some((fact) => wanted.has(fact))) return;
+    const first = Math.max(0, index - WORDS_BEFORE_FIGURE);
+    const last = Math.min(words.length - 1, index + WORDS_AFTER_FIGURE);
+    for (let position = first; position <= last; position += 1) keep.add(position);
+  });
+  // A fact spread over several words (`April 17, 2020`) is found in none of them: keep the clause whole.
+  if (keep.size === 0) return words.join(' ');
+  const pieces: string[] = [];
+  let previous = -1;
+  for (const position of [...keep].sort((left, right) => left - right)) {
+    if (previous >= 0 && position !== previous + 1) pieces.push('…');
+    pieces.push(words[position] as string);
+    previous = position;
+  }
+  return pieces.join(' ');
+}
+
+/**
+ * A digest that keeps every fact of `text`: the sentences {@link selectDigest} chooses for `targetWords`
+ * (the conclusion and final stance first), preceded by a "Key figures:" line with each number, ticker and
+ * date those sentences leave out, in the few words that say what it is (`support near 2734.43`). The
+ * figures line comes first so the digest still ends on its author's conclusion. The figures can take it
+ * past `targetWords`; a text with many figures keeps them rather than keeping to the target. Text already
+ * within the target is returned trimmed.
+ */
+export function selectKeyFactDigest(prepared: PreparedDigest, targetWords: number): string {
+  const sentences = selectDigest(prepared, targetWords);
+  if (sentences === prepared.text.trim()) return sentences;
+  const missing = new Set(lostFacts(prepared.text, sentences));
+  if (missing.size === 0) return sentences;
+  const phrases: string[] = [];
+  for (const unit of prepared.units) {
+    if (![...extractFacts(unit.text)].some((fact) => missing.has(fact))) continue;
+    for (const clause of unit.text.split(CLAUSE_BREAK)) {
+      const wanted = new Set([...extractFacts(clause)].filter((fact) => missing.has(fact)));
+      if (wanted.size === 0) continue;
+      phrases.push(figurePhrase(clause, wanted));
+      for (const fact of wanted) missing.delete(fact);
+    }
+  }
+  let figures = `${KEY_FIGURES_LABEL} ${phrases.join('; ')}.`;
+  // A fact that clause splitting broke apart (`1,250`), or that stood in a heading, keeps its whole line.
+  const broken = new Set(lostFacts(prepared.text, `${figures}\n${sentences}`));
+  for (const line of prepared.text.split('\n')) {
+    if ([...extractFacts(line)].some((fact) => broken.has(fact))) {
+      figures += ` ${line.replace(HEADING, '').trim()}`;
+    }
+  }
+  return `${figures}\n${sentences}`;
 }
 
 /**
@@ -316,7 +386,9 @@ function condenseGroup(
       if (target >= state.prepared.words) continue;
       const section: PromptSection = {
         ...state.original,
-        title: state.original.title + DIGEST_TITLE_SUFFIX,
+        title: state.original.title.endsWith(DIGEST_TITLE_SUFFIX)
+          ? state.original.title
+          : state.original.title + DIGEST_TITLE_SUFFIX,
         text: selectDigest(state.prepared, target),
       };
       const tokens = sectionTokens(section, counter);

@@ -29,4 +29,15 @@ describe('fact recall', () => {
       ['bearish', '2874.56'],
     );
   });
+
+  test('a report that echoes the prompt\'s own "## Task" heading is still read to its end', () => {
+    const echoing = '## Task\nWrite the sentiment report: the mood is bearish after 2,874.56.';
+    const facts = keyFacts({ social_analyst: echoing });
+    assert.deepEqual(
+      facts.map((fact) => `${fact.kind}:${fact.value}`),
+      ['conclusion:bearish', 'figure:2874.56'],
+    );
+    const prompt = `## Social Analyst report\n${echoing}\n\n## Task\nDecide BUY or SELL.\n\n## Length\nAt most 100 words.`;
+    assert.equal(factRecall(facts, prompt).recall, 1);
+  });
 });

@@ -33,13 +33,15 @@ export function keyFacts(reports: Partial<Record<AnalystAgent, string>>): KeyFac
 }
 
 /**
- * Headings the prompt builder renders after a report. A model's answer may contain `## ` headings of its own,
- * so a report section ends at the next of these, not at any heading.
+ * Headings the prompt builder renders after a report. A model's answer may contain `## ` headings of its own
+ * (a small model often echoes `## Task`), so a report section ends at the next report, debate turn or plan
+ * heading, or at the prompt's closing instructions, which are its last `## Task` (or `## Length`) heading.
  */
 const NEXT_PROMPT_SECTION = new RegExp(
-  `\\n## (?:${[...AGENT_NAMES.map((agent) => `${agentLabel(agent)}(?: report|, round)`), 'Investment plan', "Trader's plan", 'Task', 'Length'].join('|')})`,
+  `\\n## (?:${[...AGENT_NAMES.map((agent) => `${agentLabel(agent)}(?: report|, round)`), 'Investment plan', "Trader's plan"].join('|')})`,
   'g',
 );
+const CLOSING_HEADINGS = ['\n## Task', '\n## Length'];
 
 /** The text under the `## <Analyst> report` heading of a rendered prompt (a digest or the full report). */
 function reportSection(prompt: string, analyst: AnalystAgent): string | undefined {
@@ -48,7 +50,11 @@ function reportSection(prompt: string, analyst: AnalystAgent): string | undefine
   if (start === -1) return undefined;
   NEXT_PROMPT_SECTION.lastIndex = start + heading.length;
   const next = NEXT_PROMPT_SECTION.exec(prompt);
-  return prompt.slice(start, next ? next.index : undefined);
+  const closing = CLOSING_HEADINGS.map((closingHeading) => prompt.lastIndexOf(closingHeading)).filter(
+    (index) => index > start,
+  );
+  const end = Math.min(next ? next.index : prompt.length, ...closing);
+  return prompt.slice(start, end);
 }
 
 export interface FactRecall {

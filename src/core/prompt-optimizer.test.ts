@@ -316,3 +316,68 @@ describe('compression keeps a report’s conclusion', () => {
     assert.match(result.messages[1]?.content ?? '', /trading\.\nThe report is based/);
   });
 });
+
+describe('what a downstream role reads', () => {
+  const report = [
+    '## Task',
+    'Write the market report.',
+    '###',
+    'SPX closed at 2874.56 on 2020-04-17, up 2.68% on the day and 31.2% above the 2237.40 close of 2020-03-23.',
+    'Momentum indicators agree with the recovery narrative that traders have been discussing for weeks now.',
+    'Volatility remains elevated by historical standards and intraday swings are still wide on most days.',
+    'Many participants remain sceptical of the rally and positioning is light across the big funds.',
+    'Support sits at 2727 and then at 2500; resistance at 2900 and the 3000 round number.',
+    'Overall we rate SPX a HOLD with a bullish tilt.',
+  ].join('\n');
+  const draft = (digestWords?: number): PromptDraft => ({
+    agent: 'trader',
+    system: 'You are the trader.',
+    sections: [
+      {
+        id: 'report:market_analyst',
+        title: 'Market Analyst report',
+        kind: 'report',
+        text: report,
+        priority: 60,
+        condensable: true,
+        ...(digestWords !== undefined ? { digestWords } : {}),
+      },
+      {
+        id: 'task',
+        title: 'Task',
+        kind: 'instructions',
+        text: 'Write the trading plan.',
+        priority: 100,
+        condensable: false,
+      },
+    ],
+  });
+
+  test('a report with a digest target goes as its key-fact digest, budget or not', () => {
+    const counter = createTiktokenCounter('o200k_base');
+    const whole = optimizeDraft(draft(), { counter, mode: 'optimized' });
+    const digested = optimizeDraft(draft(30), { counter, mode: 'optimized' });
+    assert.equal(whole.sections[0]?.action, 'compressed');
+    assert.equal(digested.sections[0]?.action, 'condensed');
+    assert.equal(digested.trimmed, true);
+    const user = digested.messages[1]?.content ?? '';
+    assert.match(user, /^## Market Analyst report \(digest\)\nKey figures: /);
+    assert.deepEqual(lostFacts(report, user), [], 'every figure of the report reaches the prompt');
+    assert.match(user, /we rate SPX a HOLD with a bullish tilt\.\n\n## Task\nWrite the trading plan\.$/);
+    assert.ok(
+      digested.promptTokens < whole.promptTokens * 0.8,
+      `${digested.promptTokens} vs ${whole.promptTokens}`,
+    );
+  });
+
+  test("a quoted answer's own headings and markup lines do not reach the prompt", () => {
+    const result = optimizeDraft(draft(), {
+      counter: createTiktokenCounter('o200k_base'),
+      mode: 'optimized',
+    });
+    const user = result.messages[1]?.content ?? '';
+    assert.equal(user.match(/^## Task$/gm)?.length, 1, "only the prompt's own Task heading");
+    assert.ok(!/^#+$/m.test(user), user);
+    assert.match(user, /^## Market Analyst report\nTask\nWrite the market report\.\nSPX closed/);
+  });
+});

@@ -4,7 +4,15 @@ import {
   normalizeWhitespace,
   type CompressionOptions,
 } from './compression';
-import { fitSectionsToBudget, renderSection, SECTION_SEPARATOR, sectionTokens } from './context-manager';
+import {
+  DIGEST_TITLE_SUFFIX,
+  fitSectionsToBudget,
+  prepareDigest,
+  renderSection,
+  SECTION_SEPARATOR,
+  sectionTokens,
+  selectKeyFactDigest,
+} from './context-manager';
 import { lostFacts, type FactExtractionOptions } from './fact-check';
 import type { ChatMessage, PipelineMode, PromptDraft, PromptSection, TokenCounter } from './types';
 import { finalStance } from './stance';
@@ -73,7 +81,8 @@ const MAX_FIT_ATTEMPTS = 4;
  * `baseline`: rendered as is and counted (the origin project's behaviour).
  * `optimized`: each section is compressed (`compression.ts`); the fact check compares it with the original
  * and sends the original instead where a number, ticker or date would be lost (`fallback`); the system text
- * gets whitespace clean-up. Then, if `contextBudgetTokens` is given and the prompt exceeds it, the context
+ * gets whitespace clean-up. Sections with a digest target (`digestWords`: what the reader's role needs of a
+ * report or an older debate turn) are replaced by their key-fact digest. Then, if `contextBudgetTokens` is given and the prompt exceeds it, the context
  * manager condenses or drops sections (`context-manager.ts`) and the result is counted exactly, re-fitting
  * with a smaller section budget if the estimate was short.
  */
@@ -151,19 +160,36 @@ export function optimizeDraft(draft: PromptDraft, options: OptimizeOptions): Opt
       allLost.push(...lostFacts(section.text, texts[index] ?? '', options.factOptions));
   });
 
+  // What the reader's role needs: a section with a digest target (a report or an older debate turn for a
+  // downstream agent) goes as its key-fact digest, which keeps its conclusion and every figure.
+  const digested = new Set<number>();
+  draft.sections.forEach((section, index) => {
+    const text = texts[index] ?? '';
+    if (section.digestWords === undefined || !section.condensable || text === '') return;
+    const prepared = prepareDigest(text);
+    if (prepared.words <= section.digestWords) return;
+    const digest = selectKeyFactDigest(prepared, section.digestWords);
+    if (counter.count(digest) >= counter.count(text)) return;
+    texts[index] = digest;
+    actions[index] = 'condensed';
+    digested.add(index);
+  });
+
   // Sections emptied by de-duplication leave the prompt; sections that came empty stay as they were.
   const present = draft.sections.flatMap((section, index) =>
     texts[index] !== '' || section.text === '' ? [index] : [],
   );
   const compressed: PromptSection[] = present.map((index) => {
     const section = draft.sections[index] as PromptSection;
-    return texts[index] === section.text ? section : { ...section, text: texts[index] ?? '' };
+    if (texts[index] === section.text) return section;
+    const title = digested.has(index) ? section.title + DIGEST_TITLE_SUFFIX : section.title;
+    return { ...section, title, text: texts[index] ?? '' };
   });
 
   const system = normalizeWhitespace(draft.system);
   let messages = renderDraft({ ...draft, system, sections: compressed });
   let promptTokens = counter.countMessages(messages);
-  let trimmed = false;
+  let trimmed = digested.size > 0;
   const finalTokens: number[] = draft.sections.map(() => 0);
   compressed.forEach((section, position) => {
     finalTokens[present[position] ?? 0] = sectionTokens(section, counter, position === compressed.length - 1);
@@ -183,7 +209,7 @@ export function optimizeDraft(draft: PromptDraft, options: OptimizeOptions): Opt
         finalActions[index] = action.action === 'kept' ? (actions[index] ?? 'kept') : action.action;
         finalTokens[index] = action.finalTokens;
       });
-      trimmed = fit.actions.some((action) => action.action !== 'kept');
+      trimmed = digested.size > 0 || fit.actions.some((action) => action.action !== 'kept');
       if (promptTokens <= budget || !fit.fits) break;
       sectionBudget -= promptTokens - budget;
     }

@@ -269,6 +269,27 @@ describe('debates', () => {
     assert.match(task, /round 2 of 2\. It is the last round/);
   });
 
+  test('with a digest target, reports and older turns carry it; the turns to answer and baseline do not', () => {
+    const draft = buildPromptDraft('bear_researcher', twoRounds, {
+      mode: 'optimized',
+      round: 2,
+      totalRounds: 2,
+      digestWords: 50,
+    });
+    assert.equal(section(draft, 'report:market_analyst').digestWords, 50);
+    assert.equal(section(draft, 'debate:bull_researcher:1').digestWords, 50);
+    assert.equal(section(draft, 'debate:bear_researcher:1').digestWords, 50);
+    assert.equal(section(draft, 'debate:bull_researcher:2').digestWords, undefined);
+    const judge = buildPromptDraft('research_manager', twoRounds, { ...optimized, digestWords: 50 });
+    assert.equal(
+      section(judge, 'debate:bull_researcher:2').digestWords,
+      undefined,
+      'closing turns stay whole',
+    );
+    const origin = buildPromptDraft('research_manager', twoRounds, { ...baseline, digestWords: 50 });
+    assert.ok(origin.sections.every((candidate) => candidate.digestWords === undefined));
+  });
+
   test('the first bull turn opens the debate', () => {
     const draft = buildPromptDraft('bull_researcher', { ...fullContext, researchDebate: [] }, optimized);
     assert.match(section(draft, 'task').text, /^Open the debate/);

@@ -26,10 +26,18 @@ import type {
 
 export interface PromptOptions {
   mode: PipelineMode;
+  /**
+   * Optimized mode: words a downstream agent reads of each analyst report and older debate turn (their
+   * key-fact digest, see `selectKeyFactDigest`); undefined or 0 sends them whole.
+   */
+  digestWords?: number;
   /** The current round (1-based) for debaters; other agents pass 1. */
   round: number;
   totalRounds: number;
 }
+
+/** What the section builders need of the prompt options. */
+type SectionOptions = Pick<PromptOptions, 'mode' | 'digestWords'>;
 
 /** Bars of the market analyst's price table. */
 export const PRICE_TABLE_BARS = 30;
@@ -235,7 +243,14 @@ function fundamentalsAnalystSections(context: AgentContext): PromptSection[] {
   ];
 }
 
-function reportSections(agent: AgentName, context: AgentContext, mode: PipelineMode): PromptSection[] {
+/** The digest target of the sections a downstream reader may read condensed; none in baseline mode. */
+function digestTarget(options: SectionOptions): number | undefined {
+  return options.mode === 'optimized' && options.digestWords ? options.digestWords : undefined;
+}
+
+function reportSections(agent: AgentName, context: AgentContext, options: SectionOptions): PromptSection[] {
+  const { mode } = options;
+  const digestWords = digestTarget(options);
   const sections: PromptSection[] = [];
   for (const analyst of ANALYST_AGENTS) {
     const text = context.reports?.[analyst];
@@ -247,6 +262,7 @@ function reportSections(agent: AgentName, context: AgentContext, mode: PipelineM
       text,
       priority: REPORT_PRIORITY[analyst],
       condensable: mode === 'optimized',
+      ...(digestWords !== undefined ? { digestWords } : {}),
       author: analyst,
     });
   }
@@ -297,8 +313,10 @@ function latestTurnIndexByAuthor(turns: readonly DebateTurn[]): Map<AgentName, n
 function debateSections(
   turns: readonly DebateTurn[],
   reader: DebateReader,
-  mode: PipelineMode,
+  options: SectionOptions,
 ): PromptSection[] {
+  const { mode } = options;
+  const digestWords = digestTarget(options);
   const latest = latestTurnIndexByAuthor(turns);
   const usedIds = new Set<string>();
   return turns.map((turn, index) => {
@@ -320,6 +338,8 @@ function debateSections(
       text: turn.text,
       priority,
       condensable: mode === 'optimized' && priority < SECTION_PRIORITY.closingTurn,
+      // Older turns (and a debater's own last turn) are read as digests; the turns to answer stay whole.
+      ...(digestWords !== undefined && priority < SECTION_PRIORITY.closingTurn ? { digestWords } : {}),
       author: turn.agent,
       round: turn.round,
     };
@@ -352,8 +372,12 @@ function baselineDebates(
   skip: { research?: boolean; risk?: boolean },
 ): PromptSection[] {
   return [
-    ...(skip.research ? [] : debateSections(context.researchDebate ?? [], { kind: 'bystander' }, 'baseline')),
-    ...(skip.risk ? [] : debateSections(context.riskDebate ?? [], { kind: 'bystander' }, 'baseline')),
+    ...(skip.research
+      ? []
+      : debateSections(context.researchDebate ?? [], { kind: 'bystander' }, { mode: 'baseline' })),
+    ...(skip.risk
+      ? []
+      : debateSections(context.riskDebate ?? [], { kind: 'bystander' }, { mode: 'baseline' })),
   ];
 }
 
@@ -372,8 +396,8 @@ function researcherSections(
     ? `Rebut the ${agentLabel(opponent).toLowerCase()}'s latest argument (round ${opposing.round}) point by point, then make the strongest evidence-based case ${stance} investing in ${context.ticker}.`
     : `Open the debate with the strongest evidence-based case ${stance} investing in ${context.ticker}.`;
   return [
-    ...reportSections(agent, context, mode),
-    ...debateSections(turns, { kind: 'participant', agent }, mode),
+    ...reportSections(agent, context, options),
+    ...debateSections(turns, { kind: 'participant', agent }, options),
     ...(mode === 'baseline' ? baselineDebates(context, { research: true }) : []),
     instructions(`${answer} ${roundNote(options)}`),
   ];
@@ -385,8 +409,8 @@ function researchManagerSections(context: AgentContext, options: PromptOptions):
   const debateNote =
     turns.length > 0 ? 'Weigh the bull and bear arguments' : 'There was no debate; judge from the reports';
   return [
-    ...reportSections('research_manager', context, mode),
-    ...debateSections(turns, mode === 'optimized' ? { kind: 'judge' } : { kind: 'bystander' }, mode),
+    ...reportSections('research_manager', context, options),
+    ...debateSections(turns, mode === 'optimized' ? { kind: 'judge' } : { kind: 'bystander' }, options),
     ...(mode === 'baseline' ? baselineDebates(context, { research: true }) : []),
     instructions(
       `${debateNote} and decide BUY, HOLD or SELL for ${context.ticker}. Write the investment plan: the decision, the two or three reasons that decided it, and how the trader should act on it.`,
@@ -398,7 +422,7 @@ function traderSections(context: AgentContext, options: PromptOptions): PromptSe
   const { mode } = options;
   const plan = requirePlan('trader', context, 'investmentPlan');
   return [
-    ...reportSections('trader', context, mode),
+    ...reportSections('trader', context, options),
     ...(mode === 'baseline' ? baselineDebates(context, {}) : []),
     planSection('investment-plan', plan),
     instructions(
@@ -425,10 +449,10 @@ function riskDebaterSections(
       : '';
   const view = agent.replace('_debater', '');
   return [
-    ...reportSections(agent, context, mode),
+    ...reportSections(agent, context, options),
     ...(mode === 'baseline' ? baselineDebates(context, { risk: true }) : []),
     planSection('trader-plan', plan),
-    ...debateSections(turns, { kind: 'participant', agent }, mode),
+    ...debateSections(turns, { kind: 'participant', agent }, options),
     instructions(
       `Assess the trader's plan for ${context.ticker} from the ${view} point of view: what it gains or risks, and what you would change (size, entry, stop).${answer} ${roundNote(options)}`,
     ),
@@ -441,11 +465,11 @@ function riskManagerSections(context: AgentContext, options: PromptOptions): Pro
   const investmentPlan = requirePlan('risk_manager', context, 'investmentPlan');
   const turns = context.riskDebate ?? [];
   return [
-    ...reportSections('risk_manager', context, mode),
+    ...reportSections('risk_manager', context, options),
     ...(mode === 'baseline' ? baselineDebates(context, { risk: true }) : []),
     planSection('investment-plan', investmentPlan),
     planSection('trader-plan', traderPlan),
-    ...debateSections(turns, mode === 'optimized' ? { kind: 'judge' } : { kind: 'bystander' }, mode),
+    ...debateSections(turns, mode === 'optimized' ? { kind: 'judge' } : { kind: 'bystander' }, options),
     instructions(
       `${turns.length > 0 ? 'Weigh the risk debate' : 'There was no risk debate; weigh the plans'} against the trader's plan and the investment plan, and make the final decision for ${context.ticker}, adjusting entry and stop where the risks call for it.\n\n${DECISION_FORMAT_INSTRUCTIONS}`,
     ),

@@ -46,6 +46,8 @@ export interface RunSettings {
   hardCap: number;
   maxPromptTokens: number;
   maxResponseTokens: number;
+  /** Words of each report and older debate turn downstream agents read (key-fact digest); 0 or absent: whole. */
+  digestWords?: number;
   sharedLines: Record<'system_context' | 'summary_output' | 'buffer_overhead', number>;
   agents: Record<AgentName, { wordLimit: number; allocation: number }>;
   provider: 'openai' | 'local';

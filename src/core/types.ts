@@ -104,6 +104,12 @@ export interface PromptSection {
   priority: number;
   /** The context manager may replace this section by a digest. */
   condensable: boolean;
+  /**
+   * What the reader's role needs of this section, in words: when longer, the optimizer always sends its
+   * key-fact digest (conclusion, chosen sentences, every figure), budget or not. Set in optimized mode on
+   * the reports and older debate turns downstream agents read.
+   */
+  digestWords?: number;
   /** The agent that wrote it, for reports and debate turns. */
   author?: AgentName;
   round?: number;

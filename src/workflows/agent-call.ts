@@ -172,6 +172,7 @@ export async function runAgentCall(
     round: call.round,
     totalRounds: call.totalRounds,
     wordLimit,
+    digestWords: settings.digestWords,
     repair: call.repair,
   });
 
