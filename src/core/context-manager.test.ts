@@ -234,7 +234,10 @@ describe('key-fact digest', () => {
     assert.deepEqual(lostFacts(MARKET_REPORT, digest), [], digest);
     assert.equal(finalStance(digest), finalStance(MARKET_REPORT));
     assert.ok(digest.startsWith(KEY_FIGURES_LABEL), digest);
-    assert.ok(words(digest) < words(MARKET_REPORT) * 0.75, `${words(digest)} of ${words(MARKET_REPORT)} words`);
+    assert.ok(
+      words(digest) < words(MARKET_REPORT) * 0.75,
+      `${words(digest)} of ${words(MARKET_REPORT)} words`,
+    );
     // A figure keeps the words that say what it is.
     assert.match(digest, /ATR\(14\) is 109\.88/);
     assert.match(digest, /so we rate SPX a HOLD with a bullish tilt\.$/);
