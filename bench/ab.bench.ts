@@ -2,7 +2,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { DEFAULT_MODELS, DEFAULT_OPENAI_MODEL } from '../src/config/defaults';
 import { loadConfig } from '../src/config/load-config';
+import { costUsd } from '../src/core/pricing';
 import { buildComparisonSettings } from '../src/config/run-settings';
 import { renderComparisonMarkdown, type ComparisonReport } from '../src/core/comparison-report';
 import { disposeLocalModels } from '../src/llm/local-model';
@@ -30,6 +32,20 @@ function headline(report: ComparisonReport): string {
     '',
     `Baseline prompt share: ${((report.baseline.promptTokens / Math.max(1, report.baseline.totalTokens)) * 100).toFixed(1)}% of its tokens (the origin project measured 95.1% of 218,130 tokens per run, \`../shared/reference/origin-token-measurements.md\`).`,
   ].join('\n');
+}
+
+/**
+ * The local model has no price, so its cost ratio is undefined; this prices both runs' own token counts at a
+ * hosted model's list prices, to say what the same saving would be worth there.
+ */
+function pricedAs(report: ComparisonReport, name: string): string {
+  const prices = DEFAULT_MODELS[name];
+  if (!prices) throw new Error(`No prices for ${name} in src/config/defaults.ts.`);
+  const cost = (side: ComparisonReport['baseline']) =>
+    costUsd({ inputTokens: side.promptTokens, outputTokens: side.completionTokens }, prices) ?? 0;
+  const baseline = cost(report.baseline);
+  const optimized = cost(report.optimized);
+  return `Priced at ${name} list prices (${prices.inputPerMillion} and ${prices.outputPerMillion} USD per million prompt and completion tokens), these token counts would cost ${baseline.toFixed(6)} USD (baseline) and ${optimized.toFixed(6)} USD (optimized): **cost ratio ${(optimized / baseline).toFixed(3)}**. On this machine the local model's real cost is CPU time: wall time ratio ${report.ratios.wallTime.toFixed(3)}.`;
 }
 
 async function main(): Promise<string> {
@@ -119,6 +135,8 @@ async function main(): Promise<string> {
           `The same comparison on the embedded SmolLM2-135M-Instruct (Q4_1 GGUF, node-llama-cpp on the CPU, 8,192-token window, tokens counted with the model's own tokenizer). The origin project set no answer limit, but its "everything to everyone" context cannot fit a small model's window: with answers of up to 4,096 tokens the research manager's prompt grew to 8,176 tokens and could not fit, so 6 of the baseline's 12 calls never ran and it ended without a decision (an earlier run of this bench, 2026-11-25T08:50Z). The baseline here caps an answer at ${baselineCap} tokens, a twelfth of the window after instructions, so that its last agent's prompt still fits; that makes the baseline cheaper than the origin, so the ratio understates the saving. A baseline call whose prompt still does not fit is skipped and recorded. Local tokens cost nothing, so the cost ratio is not defined here.`,
           '',
           headline(local),
+          '',
+          pricedAs(local, DEFAULT_OPENAI_MODEL),
           '',
           renderComparisonMarkdown(local).replace(/^# .*\n/, ''),
           '<!-- bench:ab-local:end -->',
