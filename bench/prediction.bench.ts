@@ -10,6 +10,7 @@ import {
   estimateResponseTokens,
   meanAbsolutePercentageError,
   medianAbsolutePercentageError,
+  percentageErrorMedian,
   ranToCap,
 } from '../src/core/predictor';
 import type { AnalysisResult, CallSummary } from '../src/core/run-types';
@@ -80,6 +81,7 @@ async function main(): Promise<string> {
       const analyse = async (phase: string, runs: Array<[string, string]>, minimumCalls: number) => {
         const calls: CallSummary[] = [];
         const used: string[] = [];
+        const runOfCall: string[] = [];
         let calibrationVersion: string | undefined;
         for (const [index, [ticker, date]] of runs.entries()) {
           if (calls.length >= minimumCalls) break;
@@ -98,12 +100,13 @@ async function main(): Promise<string> {
           );
           calls.push(...result.calls);
           used.push(`${ticker} ${date}`);
+          runOfCall.push(...result.calls.map(() => `${ticker} ${date}`));
           calibrationVersion = result.calibrationVersion;
           progress(`prediction: ${phase} run ${index + 1} (${ticker} ${date}): ${calls.length} calls so far`);
         }
         if (calls.length < minimumCalls)
           throw new Error(`${phase}: only ${calls.length} calls, fewer than ${minimumCalls}.`);
-        return { calls, used, calibrationVersion };
+        return { calls, used, runOfCall, calibrationVersion };
       };
 
       const training = await analyse('training', TRAINING, MINIMUM_TRAINING_CALLS);
@@ -154,6 +157,39 @@ async function main(): Promise<string> {
       };
       const overall = evaluate(heldOut.calls);
       const trainingError = evaluate(training.calls);
+      // A bound for any predictor that gives each agent one fraction of its max_tokens: the best such fraction
+      // per agent, chosen with the held-out answers already known (the 1/value-weighted median).
+      const groupKey = (call: CallSummary) => `${call.agent}${isRepairCall(call.callId) ? '/repair' : ''}`;
+      const scoredHeldOut = heldOut.calls.filter((call) => call.completionTokens > 0 && call.maxTokens > 0);
+      const bestFraction = new Map<string, number>();
+      for (const key of new Set(scoredHeldOut.map(groupKey))) {
+        const fractions = scoredHeldOut
+          .filter((call) => groupKey(call) === key)
+          .map((call) => call.completionTokens / call.maxTokens);
+        bestFraction.set(key, percentageErrorMedian(fractions) ?? 1);
+      }
+      const hindsight = meanAbsolutePercentageError(
+        scoredHeldOut.map((call) => ({
+          predicted: (bestFraction.get(groupKey(call)) ?? 1) * call.maxTokens,
+          actual: call.completionTokens,
+        })),
+      );
+      const endedEarly = scoredHeldOut.filter((call) => !ranToCap(call));
+      const endedEarlyFraction =
+        endedEarly.length === 0
+          ? Number.NaN
+          : ([...endedEarly.map((call) => call.completionTokens / call.maxTokens)].sort((a, b) => a - b)[
+              Math.floor(endedEarly.length / 2)
+            ] ?? Number.NaN);
+      const callRows = heldOut.calls.map((call, index) => [
+        heldOut.runOfCall[index] ?? '',
+        isRepairCall(call.callId) ? `${agentLabel(call.agent)} (decision repair)` : agentLabel(call.agent),
+        String(call.maxTokens),
+        call.predictedTokens === undefined ? 'n/a' : String(call.predictedTokens),
+        String(uncalibratedEstimate(call)),
+        String(call.completionTokens),
+        ranToCap(call) ? 'ran on' : 'ended',
+      ]);
       const agents = [...new Set(heldOut.calls.map((call) => call.agent))] as AgentName[];
       const percent = (fraction: number) => `${fixed(fraction * 100)}%`;
       const rows = agents.flatMap((agent) =>
@@ -192,7 +228,7 @@ async function main(): Promise<string> {
         '',
         `**Held-out MAPE: calibrated ${percent(overall.calibrated)}, uncalibrated ${percent(overall.uncalibrated)} (${overall.calls} calls).** Median absolute percentage error (MdAPE, the typical call, which a few very short answers cannot dominate): calibrated ${percent(overall.calibratedMedian)}, uncalibrated ${percent(overall.uncalibratedMedian)}. ${overall.ranOn} of the ${overall.calls} held-out answers ran on until \`max_tokens\` stopped them (${training.calls.filter(ranToCap).length} of ${training.calls.length} training answers). On the training calls (before learning, every call predicted uncalibrated): MAPE ${percent(trainingError.uncalibrated)}.`,
         '',
-        "How the predictor works (`src/core/predictor.ts`, `src/core/calibration.ts`): `max_tokens` never exceeds the word-limit ceiling, word limit x tokens per word x 1.1, since the limiter cuts every word past the limit anyway. Learning counts an answer that ran on to `max_tokens` as reaching the ceiling, scales one that ended by itself to the new word limit, and predicts the value with the least mean absolute percentage error over those (the median weighted by 1/value), stored as a fraction of the ceiling; decision repairs (structured output) are predicted from past repairs. The uncalibrated estimate is word limit x 1.35 tokens per word, capped at the call's `max_tokens`.",
+        "How the predictor works (`src/core/predictor.ts`, `src/core/calibration.ts`): `max_tokens` never exceeds the word-limit ceiling, word limit x tokens per word x 1.1, since the limiter cuts every word past the limit anyway. Learning counts an answer that ran on to `max_tokens` as reaching the ceiling, scales one that ended by itself to the new word limit, and predicts the value with the least mean absolute percentage error over those (the median weighted by 1/value), stored as a fraction of the ceiling; a call is predicted under the `max_tokens` it really gets (recorded answers that ran on stop at it too); decision repairs (structured output) are predicted from past repairs. The uncalibrated estimate is word limit x 1.35 tokens per word, capped at the call's `max_tokens`.",
         '',
         markdownTable(
           [
@@ -209,6 +245,25 @@ async function main(): Promise<string> {
           ],
           rows,
         ),
+        '',
+        `What limits the figure: ${endedEarly.length} held-out answers ended by themselves before \`max_tokens\`, at a median ${fixed(endedEarlyFraction * 100)}% of it, on agents whose other answers ran on. No predictor that gives each agent one fraction of its \`max_tokens\` can do better than **${percent(hindsight)} MAPE** here: that is the best fraction per agent chosen with the held-out answers already known. Getting lower needs telling, before the call, which answers the model will end early.`,
+        '',
+        '<details><summary>Every held-out call</summary>',
+        '',
+        markdownTable(
+          [
+            'run',
+            'agent',
+            'max_tokens',
+            'predicted (calibrated)',
+            'uncalibrated estimate',
+            'completion tokens',
+            'ended',
+          ],
+          callRows,
+        ),
+        '',
+        '</details>',
         '',
         'Reasons the learning workflow recorded:',
         ...learned.reasons.map((reason) => `- ${reason}`),

@@ -42,6 +42,23 @@ describe('predictResponse', () => {
     assert.equal(prediction.maxTokens, Math.ceil(Math.ceil(0.4 * ceiling) * 1.25));
   });
 
+  test('when short answers set a low max_tokens, an agent that usually runs on is predicted at it', async () => {
+    const prediction = await activities.predictResponse({
+      ...call,
+      wordLimit: 300,
+      calibration: {
+        wordLimit: 300,
+        allocation: 1500,
+        tokensPerWord: 1.434,
+        capFraction: 0.272,
+        outcomeFractions: [1, 1, 1, 1, 1, 0.27, 0.27, 0.28],
+      },
+    });
+    // Estimate 0.272 x 474 = 129 tokens sets max_tokens = 162; five of eight recorded answers would run to it.
+    assert.equal(wordLimitCeiling(300, 1.434), 474);
+    assert.deepEqual(prediction, { predictedTokens: 162, maxTokens: 162, basis: 'history' });
+  });
+
   test('a decision repair is predicted from past repairs but keeps the full ceiling', async () => {
     const prediction = await activities.predictResponse({
       ...call,

@@ -12,6 +12,7 @@ import {
   DEFAULT_TOKENS_PER_WORD,
   estimateResponseTokens,
   maxTokensFor,
+  percentageErrorMedian,
   wordLimitCeiling,
 } from '../core/predictor';
 import type { AgentCalibration, DecisionSummary } from '../core/run-types';
@@ -159,8 +160,16 @@ export function createPipelineActivities(deps: { counterFor: (model: string) => 
         available: input.available,
         responseCap,
       });
+      // The answer the call will give under the max_tokens it really gets: recorded answers that ran on stop
+      // at it too, so when usually-short answers set a low max_tokens, the long ones are predicted there.
+      const fractions = input.repair ? undefined : calibration?.outcomeFractions;
+      const underCap =
+        fractions !== undefined && fractions.length > 0 && Number.isFinite(ceiling)
+          ? percentageErrorMedian(fractions.map((fraction) => Math.min(fraction * ceiling, maxTokens)))
+          : undefined;
+      const predicted = Math.round(underCap ?? estimate);
       // A prediction above the ceiling cannot come true: the answer stops at max_tokens.
-      return { predictedTokens: Math.min(estimate, maxTokens), maxTokens, basis };
+      return { predictedTokens: Math.min(predicted, maxTokens), maxTokens, basis };
     },
 
     /**

@@ -36,6 +36,10 @@ describe('recalibration', () => {
     assert.equal(trader.wordLimit, 300, 'every answer was cut, but by max_tokens, not the word limit');
     assert.equal(trader.runOnRate, 1);
     assert.equal(trader.capFraction, 1);
+    assert.deepEqual(
+      trader.outcomeFractions,
+      Array.from({ length: 8 }, () => 1),
+    );
     assert.equal(trader.expectedCompletionTokens, wordLimitCeiling(300, trader.tokensPerWord));
     assert.ok(
       result.reasons.some((reason) => /ran on until max_tokens/.test(reason)),

@@ -39,6 +39,8 @@ export interface LearningInputs {
 const DEFAULT_TOKENS_PER_WORD = 1.35;
 /** Repair calls are rare (one per run at most): this many are enough to predict the next one. */
 const MINIMUM_REPAIR_SAMPLES = 3;
+/** Recorded outcomes a calibration keeps per agent (it travels in every run's workflow input). */
+const MAXIMUM_OUTCOMES_KEPT = 50;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((left, right) => left - right);
@@ -132,6 +134,9 @@ export function recalibrate(inputs: LearningInputs, version: string, createdAt: 
         : Math.min(ceiling, (answer.completionTokens * wordLimit) / (answer.wordLimit ?? wordLimit)),
     );
     const predicted = percentageErrorMedian(outcomes) ?? ceiling;
+    const outcomeFractions = outcomes
+      .slice(-MAXIMUM_OUTCOMES_KEPT)
+      .map((outcome) => Math.round((outcome / ceiling) * 1000) / 1000);
     const capFraction = Math.round((predicted / ceiling) * 1000) / 1000;
     const expected = Math.round(capFraction * ceiling);
 
@@ -157,6 +162,7 @@ export function recalibrate(inputs: LearningInputs, version: string, createdAt: 
       tokensPerWord,
       expectedCompletionTokens: expected,
       capFraction,
+      outcomeFractions,
       runOnRate: Math.round(runOnRate * 1000) / 1000,
     };
     const repairs = profile.repairs ?? [];

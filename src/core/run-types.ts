@@ -25,6 +25,12 @@ export interface AgentCalibration {
    * it still holds when a later calibration or a config change moves the word limit.
    */
   capFraction?: number;
+  /**
+   * The recorded answers as fractions of the ceiling under this calibration's word limit (1 = ran on to it),
+   * most recent last. With them the predictor answers for the `max_tokens` a call really gets, which can be
+   * below the ceiling when the agent's answers are usually short.
+   */
+  outcomeFractions?: number[];
   /** Share of recorded answers that ran on until `max_tokens` stopped them. */
   runOnRate?: number;
   /** Predicted completion tokens of a decision-repair call (structured output), a call unlike the agent's answers. */
