@@ -120,7 +120,7 @@ export function recalibrate(inputs: LearningInputs, version: string, createdAt: 
     }
     if (runOnRate > 0.2) {
       reasons.push(
-        `${agent}: ${percent(runOnRate)} of answers ran on until max_tokens stopped them; predicted at the ceiling, word limit not loosened for them`,
+        `${agent}: ${percent(runOnRate)} of answers ran on until max_tokens stopped them; they count as reaching the ceiling, and do not loosen the word limit`,
       );
     }
     wordLimit = Math.round(clamp(wordLimit, base.wordLimit * (1 - bound), base.wordLimit * (1 + bound)));
@@ -154,7 +154,7 @@ export function recalibrate(inputs: LearningInputs, version: string, createdAt: 
       );
     }
     reasons.push(
-      `${agent}: predicted completion ${expected} tokens, ${capFraction} of its ${ceiling}-token ceiling (${tokensPerWord} tokens/word, ${wordLimit} words), from ${answers.length} calls`,
+      `${agent}: predicted completion ${expected} tokens, ${capFraction} x its ${ceiling}-token ceiling (${tokensPerWord} tokens/word, ${wordLimit} words), from ${answers.length} calls`,
     );
     const calibrated: AgentCalibration = {
       wordLimit,
