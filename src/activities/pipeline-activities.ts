@@ -65,7 +65,7 @@ export interface LimitInput {
   wordLimit?: number;
   /** False in baseline mode: compliance is measured but nothing is cut. */
   enforce: boolean;
-  /** `max_tokens` stopped the answer (finish reason `length`), so it may end inside a sentence. */
+  /** `max_tokens` or the stream monitor stopped the answer (finish reason `length` or `limit`): it may end inside a sentence. */
   stoppedAtCap?: boolean;
 }
 

@@ -82,9 +82,9 @@ const MAX_FIT_ATTEMPTS = 4;
  * `optimized`: each section is compressed (`compression.ts`); the fact check compares it with the original
  * and sends the original instead where a number, ticker or date would be lost (`fallback`); the system text
  * gets whitespace clean-up. Sections with a digest target (`digestWords`: what the reader's role needs of a
- * report or an older debate turn) are replaced by their key-fact digest. Then, if `contextBudgetTokens` is given and the prompt exceeds it, the context
- * manager condenses or drops sections (`context-manager.ts`) and the result is counted exactly, re-fitting
- * with a smaller section budget if the estimate was short.
+ * report or an older debate turn) are replaced by their key-fact digest. Then, if `contextBudgetTokens` is
+ * given and the prompt exceeds it, the context manager condenses or drops sections (`context-manager.ts`)
+ * and the result is counted exactly, re-fitting with a smaller section budget if the estimate was short.
  */
 export function optimizeDraft(draft: PromptDraft, options: OptimizeOptions): OptimizedPrompt {
   const { counter } = options;

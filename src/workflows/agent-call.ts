@@ -288,7 +288,8 @@ export async function runAgentCall(
     text: result.text,
     wordLimit: wordLimit ?? settings.agents[call.agent].wordLimit,
     enforce: limitEnforced,
-    stoppedAtCap: result.finishReason === 'length',
+    // Stopped by max_tokens at the server (`length`) or by the stream monitor (`limit`): it may end mid-sentence.
+    stoppedAtCap: result.finishReason === 'length' || result.finishReason === 'limit',
   });
 
   const cost = costUsd(
