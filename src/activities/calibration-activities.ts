@@ -13,6 +13,17 @@ export interface LearningScope {
   window?: number;
 }
 
+/** What learning reads of one usage record. */
+function recordedAnswer(record: UsageRecord): RecordedAnswer {
+  return {
+    completionTokens: record.completionTokens,
+    rawWords: record.rawWords,
+    wordLimit: record.wordLimit,
+    maxTokens: record.maxTokens,
+    truncated: record.truncated,
+  };
+}
+
 /** Activities of the learning loop: read recorded usage, save and load calibration versions. */
 export function createCalibrationActivities(deps: { store: UsageStore; config: AppConfig }) {
   const { store, config } = deps;
@@ -34,20 +45,13 @@ export function createCalibrationActivities(deps: { store: UsageStore; config: A
         if (records.length === 0) continue;
         // Failed calls (no completion) are not answers; decision repairs are structured output, a call of
         // their own kind, and are learned apart. Answers the limiter cut stay in: they are real completions.
-        const answer = (record: UsageRecord): RecordedAnswer => ({
-          completionTokens: record.completionTokens,
-          rawWords: record.rawWords,
-          wordLimit: record.wordLimit,
-          maxTokens: record.maxTokens,
-          truncated: record.truncated,
-        });
         const usable = records.filter((record) => record.completionTokens > 0);
         const known = records.filter((record) => record.rawCompliant !== undefined);
         profiles.push({
           agent,
           calls: records.length,
-          answers: usable.filter((record) => !isRepairCall(record.callId)).map(answer),
-          repairs: usable.filter((record) => isRepairCall(record.callId)).map(answer),
+          answers: usable.filter((record) => !isRepairCall(record.callId)).map(recordedAnswer),
+          repairs: usable.filter((record) => isRepairCall(record.callId)).map(recordedAnswer),
           meanPromptTokens: records.reduce((sum, record) => sum + record.promptTokens, 0) / records.length,
           rawComplianceRate:
             known.length > 0

@@ -1,5 +1,5 @@
 import { AGENT_NAMES, type AgentName } from './agents';
-import { percentageErrorMedian, ranToCap, wordLimitCeiling } from './predictor';
+import { DEFAULT_TOKENS_PER_WORD, percentageErrorMedian, ranToCap, wordLimitCeiling } from './predictor';
 import type { AgentCalibration, Calibration } from './run-types';
 
 /** One recorded call, as the learning workflow reads it. */
@@ -36,7 +36,6 @@ export interface LearningInputs {
   maximumAdjustment: number;
 }
 
-const DEFAULT_TOKENS_PER_WORD = 1.35;
 /** Repair calls are rare (one per run at most): this many are enough to predict the next one. */
 const MINIMUM_REPAIR_SAMPLES = 3;
 /** Recorded outcomes a calibration keeps per agent (it travels in every run's workflow input). */

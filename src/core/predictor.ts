@@ -156,9 +156,5 @@ export function medianAbsolutePercentageError(
     .filter((pair) => pair.actual !== 0 && Number.isFinite(pair.actual))
     .map((pair) => Math.abs(pair.predicted - pair.actual) / Math.abs(pair.actual))
     .sort((a, b) => a - b);
-  if (errors.length === 0) return Number.NaN;
-  const middle = Math.floor(errors.length / 2);
-  return errors.length % 2 === 1
-    ? (errors[middle] as number)
-    : ((errors[middle - 1] as number) + (errors[middle] as number)) / 2;
+  return errors.length === 0 ? Number.NaN : median(errors);
 }

@@ -11,6 +11,7 @@ import type { InvokeHeartbeat, InvokeResult } from '../activities/invoke-activit
 import type { UsageActivities } from '../activities/usage-activities';
 import type { AgentName, BudgetLine } from '../core/agents';
 import { availableFor, reservationCeiling, reserve, settle, type BudgetState } from '../core/budget';
+import { DEFAULT_HEADROOM, DEFAULT_TOKENS_PER_WORD } from '../core/predictor';
 import { costUsd } from '../core/pricing';
 import type { AgentCalibration, AnalysisRequest, CallSummary, RunSettings } from '../core/run-types';
 import type { AgentContext } from '../core/types';
@@ -177,7 +178,9 @@ export async function runAgentCall(
   });
 
   const responseGuess =
-    wordLimit !== undefined ? Math.ceil(wordLimit * 1.35 * 1.25) : MINIMUM_RESPONSE_TOKENS;
+    wordLimit !== undefined
+      ? Math.ceil(wordLimit * DEFAULT_TOKENS_PER_WORD * DEFAULT_HEADROOM)
+      : MINIMUM_RESPONSE_TOKENS;
   const available = () => availableFor(budget, line, call.roundsLeft);
   const contextLimit = (room: number) =>
     Math.max(
