@@ -166,6 +166,32 @@ describe('invoke activity', () => {
     }
   });
 
+  test('the stream monitor stops an answer that starts repeating itself, and counts what it paid for', async () => {
+    const paragraph = server.preview(MESSAGES).text.split('\n\n')[0] ?? '';
+    assert.ok(paragraph.split(/\s+/).length > 30, 'a paragraph longer than the window');
+
+    server.enqueueFault({ kind: 'loop' });
+    const { result } = await runInvoke(server, { maxTokens: 600, repetitionWindowWords: 25 });
+    assert.ok(result);
+    assert.equal(result.finishReason, 'repetition');
+    assert.equal(result.stoppedByLimit, false);
+    assert.equal(result.text, paragraph, 'the answer ends before the repeat, its markup line dropped');
+    assert.equal(result.usageSource, 'counted');
+    // Paid: the paragraph, the start of its repeat (the window) and at most a chunk more, far below the cap.
+    const paid = result.usage.outputTokens;
+    assert.ok(paid > countTextTokens(paragraph), `${paid} tokens include the repeat's start`);
+    assert.ok(paid < countTextTokens(paragraph) + 60, `${paid} tokens: stopped soon after the repeat began`);
+
+    // The same loop with the check off runs to max_tokens; and an ordinary answer is left alone.
+    server.enqueueFault({ kind: 'loop' });
+    const unchecked = await runInvoke(server, { maxTokens: 600 });
+    assert.equal(unchecked.result?.finishReason, 'length');
+    assert.equal(unchecked.result?.usage.outputTokens, 600);
+    const ordinary = await runInvoke(server, { repetitionWindowWords: 25 });
+    assert.equal(ordinary.result?.finishReason, 'stop');
+    assert.equal(ordinary.result?.text, server.preview(MESSAGES).text);
+  });
+
   test('429 with retry-after becomes a retryable failure that waits that long', async () => {
     server.enqueueFault({ kind: 'status', status: 429, retryAfterSeconds: 3 });
     const failure = failureOf((await runInvoke(server)).error);

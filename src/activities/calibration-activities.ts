@@ -21,6 +21,7 @@ function recordedAnswer(record: UsageRecord): RecordedAnswer {
     wordLimit: record.wordLimit,
     maxTokens: record.maxTokens,
     truncated: record.truncated,
+    ...(record.finishReason !== undefined ? { finishReason: record.finishReason } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { AgentName } from '../core/agents';
 import type { ChatMessage, TokenCounter } from '../core/types';
+import { answerBeforeRepeat, RepetitionDetector, type RepetitionFound } from '../core/repetition-detector';
 import { ProviderError, type ChatProvider, type ChatResult, type FinishReason } from '../llm/provider';
 
 /** One model call as the workflow asks for it. Plain JSON; holds no secrets. */
@@ -23,6 +24,12 @@ export interface InvokeInput {
   temperature?: number;
   /** Structured output: constrain the answer to JSON matching this schema (the decision repair uses it). */
   jsonSchema?: Readonly<Record<string, unknown>>;
+  /**
+   * Stop a runaway answer: once this many words in a row repeat an earlier passage of the answer verbatim,
+   * the stream stops and the answer ends before the repeat (finish reason `repetition`). Absent or below 2:
+   * off (the baseline leaves models alone).
+   */
+  repetitionWindowWords?: number;
 }
 
 /** What one successful call returns to the workflow. */
@@ -31,6 +38,10 @@ export interface InvokeResult {
   usage: { inputTokens: number; outputTokens: number; cachedInputTokens?: number };
   /** `server` when the endpoint reported usage, `counted` when we counted with the model's tokenizer. */
   usageSource: 'server' | 'counted';
+  /**
+   * `repetition` when the stream monitor stopped an answer that had started repeating itself: `text` ends
+   * before the repeat, while `usage` counts every token streamed (they were paid for).
+   */
   finishReason: FinishReason;
   /** True when the answer ended at the token ceiling: the server's `length` or our stream monitor's `limit`. */
   stoppedByLimit: boolean;
@@ -74,7 +85,8 @@ export const MINIMUM_ATTEMPT_TOKENS = 16;
 
 /**
  * Builds the invoke step of the token pipeline: streams one model call, heartbeating the live token count,
- * stops the stream when it runs past its ceiling (the stream monitor) or when the activity is cancelled, and
+ * stops the stream when it runs past its ceiling or starts repeating itself (the stream monitor) or when the
+ * activity is cancelled, and
  * reports the tokens of lost attempts. Temporal owns retries: provider errors become `ApplicationFailure`s
  * typed with the provider's error type, retryable or not, honouring `retry-after` through `nextRetryDelay`.
  */
@@ -118,6 +130,11 @@ export function createInvokeActivity(deps: InvokeActivityDependencies) {
       let text = '';
       let started = false;
       let stoppedByMonitor = false;
+      const repetition =
+        input.repetitionWindowWords !== undefined && input.repetitionWindowWords >= 2
+          ? new RepetitionDetector(input.repetitionWindowWords)
+          : undefined;
+      let repeat: RepetitionFound | undefined;
       let lastHeartbeatAt = 0;
       const heartbeat = (force: boolean): void => {
         const now = Date.now();
@@ -163,6 +180,13 @@ export function createInvokeActivity(deps: InvokeActivityDependencies) {
               // The server did not stop at max_tokens: stop reading and pay for no more.
               stoppedByMonitor = true;
               controller.abort(new Error('stream monitor: completion passed its token ceiling'));
+            } else if (repetition && delta.text !== '') {
+              repeat = repetition.update(text);
+              if (repeat) {
+                // A runaway: the model is rewriting what it already wrote and will not end by itself.
+                stoppedByMonitor = true;
+                controller.abort(new Error('stream monitor: the answer started repeating itself'));
+              }
             }
             heartbeat(false);
           },
@@ -187,10 +211,14 @@ export function createInvokeActivity(deps: InvokeActivityDependencies) {
       };
       if (serverUsage?.cachedInputTokens !== undefined)
         usage.cachedInputTokens = serverUsage.cachedInputTokens;
-      const finishReason: FinishReason = stoppedByMonitor ? 'limit' : (result?.finishReason ?? 'unknown');
+      const finishReason: FinishReason = repeat
+        ? 'repetition'
+        : stoppedByMonitor
+          ? 'limit'
+          : (result?.finishReason ?? 'unknown');
 
       return {
-        text,
+        text: repeat ? answerBeforeRepeat(text, repeat.repeatStart) : text,
         usage,
         usageSource: fromServer ? 'server' : 'counted',
         finishReason,

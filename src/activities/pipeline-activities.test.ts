@@ -104,8 +104,9 @@ describe('limitResponse', () => {
       stoppedAtCap: true,
     });
     assert.equal(stopped.text, 'We buy at 2874.');
-    assert.equal(stopped.rawCompliant, true);
+    assert.equal(stopped.rawCompliant, false, 'stopped, so the model did not keep the limit by itself');
     const ended = await activities.limitResponse({ text, wordLimit: 150, enforce: true });
     assert.equal(ended.text, text, 'an answer that ended by itself is left as written');
+    assert.equal(ended.rawCompliant, true);
   });
 });

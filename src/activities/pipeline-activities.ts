@@ -65,7 +65,10 @@ export interface LimitInput {
   wordLimit?: number;
   /** False in baseline mode: compliance is measured but nothing is cut. */
   enforce: boolean;
-  /** `max_tokens` or the stream monitor stopped the answer (finish reason `length` or `limit`): it may end inside a sentence. */
+  /**
+   * `max_tokens` or the stream monitor stopped the answer (finish reason `length`, `limit` or `repetition`): it
+   * may end inside a sentence, and it is not raw-compliant.
+   */
   stoppedAtCap?: boolean;
 }
 

@@ -26,7 +26,7 @@ function callRow(call: CallSummary, mode: string): string {
   return [
     pad(name, 26),
     pad(String(call.promptTokens), 8, true),
-    pad(String(call.completionTokens), 8, true),
+    pad(`${call.completionTokens}${call.finishReason === 'repetition' ? '~' : ''}`, 8, true),
     pad(String(call.lostTokens), 6, true),
     pad(String(call.maxTokens), 8, true),
     pad(words, 10, true),
@@ -90,6 +90,8 @@ export function renderReport(result: AnalysisResult, link: string): string {
   lines.push(
     `Run total: ${totals.totalTokens} of ${result.budget.hardCap} tokens (${used}%), budget ${result.budgetStatus}; wall time ${(totals.wallTimeMs / 1000).toFixed(1)} s`,
   );
+  if (result.calls.some((call) => call.finishReason === 'repetition'))
+    lines.push('~ stopped when the answer started repeating itself; the answer ends before the repeat');
   if (result.calls.some((call) => call.truncated))
     lines.push('* cut at the last full sentence within the word limit');
   if (result.calls.some((call) => rationaleLimited(call, request.mode)))

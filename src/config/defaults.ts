@@ -1,4 +1,5 @@
 import type { AgentName } from '../core/agents';
+import { DEFAULT_REPETITION_WINDOW_WORDS } from '../core/repetition-detector';
 import type { AgentSettings, ModelSettings } from './schema';
 
 /**
@@ -70,6 +71,7 @@ export const DEFAULT_CONFIG = {
     maxPromptTokens: 8000,
     maxResponseTokens: 2000,
     digestWords: 50,
+    repetitionWindowWords: DEFAULT_REPETITION_WINDOW_WORDS,
     wordLimitCompliance: 0.9,
     optimizationTarget: 0.3,
   },

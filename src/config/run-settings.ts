@@ -15,6 +15,7 @@ export function buildRunSettings(config: AppConfig, overrides: RunOverrides = {}
     hardCap: overrides.budget ?? config.tokens.maxTotalTokens,
     maxPromptTokens: config.tokens.maxPromptTokens,
     digestWords: config.tokens.digestWords,
+    repetitionWindowWords: config.tokens.repetitionWindowWords,
     maxResponseTokens: overrides.maxResponseTokens ?? config.tokens.maxResponseTokens,
     sharedLines: { ...config.sharedLines },
     agents: Object.fromEntries(

@@ -12,6 +12,16 @@ export const tokenLimitsSchema = z
      * (conclusion, chosen sentences, every figure). 0 sends them whole, within the context budget.
      */
     digestWords: z.coerce.number().int().min(0).max(2000),
+    /**
+     * The stream monitor stops an optimized call's answer once this many words in a row repeat an earlier
+     * passage of it (a model in a loop); 0 turns the check off.
+     */
+    repetitionWindowWords: z.coerce
+      .number()
+      .int()
+      .refine((value) => value === 0 || (value >= 8 && value <= 500), {
+        message: 'must be 0 (off) or from 8 to 500 words',
+      }),
     wordLimitCompliance: z.coerce.number().min(0).max(1),
     optimizationTarget: z.coerce.number().min(0).max(0.95),
   })

@@ -58,6 +58,31 @@ describe('recalibration', () => {
     assert.ok(result.reasons.some((reason) => /ended by themselves past the word limit/.test(reason)));
   });
 
+  test('answers the stream monitor stopped looping keep their length but never move the word limit', () => {
+    // Cut to the limit and short: as an ended answer, each would loosen or tighten the limit.
+    const looping = (completionTokens: number, rawWords: number, truncated: boolean): RecordedAnswer => ({
+      ...ended(completionTokens, rawWords, truncated),
+      finishReason: 'repetition',
+    });
+    const cut = Array.from({ length: 8 }, () => looping(520, 310, true));
+    const cutResult = recalibrate(inputs([profile(cut)]), 'v1', '2026-11-25T00:00:00Z');
+    assert.equal(cutResult.agents.trader?.wordLimit, 300, cutResult.reasons.join('\n'));
+    assert.ok(
+      cutResult.reasons.some((reason) => /100% of answers were stopped repeating themselves/.test(reason)),
+    );
+
+    const short = [130, 140, 135, 150, 145, 138].map((tokens) => looping(tokens, 60, false));
+    const shortResult = recalibrate(inputs([profile(short)]), 'v1', '2026-11-25T00:00:00Z');
+    const trader = shortResult.agents.trader;
+    assert.ok(trader);
+    assert.equal(trader.wordLimit, 300, 'not tightened: the model did not end these by itself');
+    assert.equal(trader.tokensPerWord, 1.35, 'their tokens/word is not measured: the default stays');
+    assert.ok(
+      Math.abs((trader.expectedCompletionTokens ?? 0) - 138) <= 2,
+      `predicted at their length, got ${trader.expectedCompletionTokens}`,
+    );
+  });
+
   test('answers that always end well under the limit tighten it and are predicted at their length', () => {
     const answers = [130, 140, 135, 150, 145, 138].map((tokens) => ended(tokens, 100));
     const result = recalibrate(inputs([profile(answers)]), 'v1', '2026-11-25T00:00:00Z');

@@ -12,6 +12,13 @@ export interface RecordedAnswer {
   maxTokens: number;
   /** Whether the limiter cut the answer to its word limit. */
   truncated: boolean;
+  /** How the answer ended (`repetition`: the stream monitor stopped it looping); absent when not recorded. */
+  finishReason?: string;
+}
+
+/** Whether the stream monitor stopped the answer because it had started repeating itself. */
+function stoppedLooping(answer: RecordedAnswer): boolean {
+  return answer.finishReason === 'repetition';
 }
 
 /** What the learning workflow knows of one agent from recorded usage. */
@@ -87,21 +94,24 @@ export function recalibrate(inputs: LearningInputs, version: string, createdAt: 
     const currentLimit = previous?.wordLimit ?? base.wordLimit;
     const answers = profile.answers;
     const percent = (share: number) => `${(share * 100).toFixed(0)}%`;
+    // An answer stopped looping paid for the start of the repeat its words leave out: no measure of tokens/word.
     const ratios = answers
+      .filter((answer) => !stoppedLooping(answer))
       .map((answer) => answer.completionTokens / Math.max(1, answer.rawWords))
       .filter((ratio) => Number.isFinite(ratio) && ratio > 0.3 && ratio < 5);
     const tokensPerWord =
       ratios.length > 0 ? Math.round(median(ratios) * 1000) / 1000 : DEFAULT_TOKENS_PER_WORD;
 
     // A cut answer that ended by itself lost its conclusion to the word limit: that is what a looser limit
-    // fixes. An answer that ran on until max_tokens stopped it says nothing about the limit; loosening would
-    // only buy a rambling model more tokens to ramble with.
+    // fixes. An answer that ran on until max_tokens stopped it, or that the stream monitor stopped looping,
+    // says nothing about the limit; loosening would only buy a rambling model more tokens to ramble with.
     const ranOn = answers.filter(ranToCap);
     const runOnRate = ranOn.length / answers.length;
-    const naturalCutRate =
-      answers.filter((answer) => answer.truncated && !ranToCap(answer)).length / answers.length;
+    const runawayRate =
+      answers.filter((answer) => ranToCap(answer) || stoppedLooping(answer)).length / answers.length;
+    const ended = answers.filter((answer) => !ranToCap(answer) && !stoppedLooping(answer));
+    const naturalCutRate = ended.filter((answer) => answer.truncated).length / answers.length;
     let wordLimit = currentLimit;
-    const ended = answers.filter((answer) => !ranToCap(answer));
     const typicalWords = quantile(
       ended.map((answer) => answer.rawWords),
       0.9,
@@ -111,7 +121,7 @@ export function recalibrate(inputs: LearningInputs, version: string, createdAt: 
       reasons.push(
         `${agent}: ${percent(naturalCutRate)} of answers ended by themselves past the word limit and were cut; word limit loosened`,
       );
-    } else if (runOnRate < 0.1 && typicalWords > 0 && typicalWords < currentLimit * 0.6) {
+    } else if (runawayRate < 0.1 && typicalWords > 0 && typicalWords < currentLimit * 0.6) {
       wordLimit = Math.round(Math.max(typicalWords * 1.25, currentLimit * 0.8));
       reasons.push(
         `${agent}: 90% of answers used at most ${typicalWords} of ${currentLimit} words; word limit tightened`,
@@ -120,6 +130,12 @@ export function recalibrate(inputs: LearningInputs, version: string, createdAt: 
     if (runOnRate > 0.2) {
       reasons.push(
         `${agent}: ${percent(runOnRate)} of answers ran on until max_tokens stopped them; they count as reaching the ceiling, and do not loosen the word limit`,
+      );
+    }
+    const loopRate = answers.filter(stoppedLooping).length / answers.length;
+    if (loopRate > 0.2) {
+      reasons.push(
+        `${agent}: ${percent(loopRate)} of answers were stopped repeating themselves; they count at their length, and do not move the word limit`,
       );
     }
     wordLimit = Math.round(clamp(wordLimit, base.wordLimit * (1 - bound), base.wordLimit * (1 + bound)));

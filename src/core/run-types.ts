@@ -54,6 +54,11 @@ export interface RunSettings {
   maxResponseTokens: number;
   /** Words of each report and older debate turn downstream agents read (key-fact digest); 0 or absent: whole. */
   digestWords?: number;
+  /**
+   * Optimized calls: the stream monitor stops an answer once this many words in a row repeat an earlier
+   * passage of it (a runaway); 0 or absent: off.
+   */
+  repetitionWindowWords?: number;
   sharedLines: Record<'system_context' | 'summary_output' | 'buffer_overhead', number>;
   agents: Record<AgentName, { wordLimit: number; allocation: number }>;
   provider: 'openai' | 'local';

@@ -163,6 +163,11 @@ export interface UsageRecord {
   costUsd?: number;
   latencyMs: number;
   attempts: number;
+  /**
+   * How the answer ended (`stop`, `length`, `limit`, `repetition`, ...); undefined for calls recorded before
+   * it was kept.
+   */
+  finishReason?: string;
   calibrationVersion?: string;
   /** ISO timestamp, taken in the activity (workflows never read the clock). */
   recordedAt?: string;

@@ -158,13 +158,14 @@ describe('an answer max_tokens stopped', () => {
     assert.equal(result.text, 'Revenue rose 12%. Margins held at 31%.');
     assert.equal(result.truncated, true);
     assert.equal(result.endsOnSentence, true);
-    assert.equal(result.rawCompliant, true, 'the raw answer kept its word limit');
+    assert.equal(result.rawCompliant, false, 'stopped, not ended within its limit by the model');
   });
 
   test('is kept whole when it happens to end on a sentence', () => {
     const result = enforceWordLimitOnStoppedAnswer('Revenue rose 12%. Margins held.', 50);
     assert.equal(result.text, 'Revenue rose 12%. Margins held.');
     assert.equal(result.truncated, false);
+    assert.equal(result.rawCompliant, false);
   });
 
   test('over its word limit it is cut like any other answer', () => {

@@ -214,14 +214,17 @@ export function enforceWordLimit(text: string, limit: number): WordLimitResult {
 }
 
 /**
- * {@link enforceWordLimit} for an answer that `max_tokens` stopped: such an answer usually breaks off inside a
- * sentence even when it is within its word limit, so it also loses that unfinished last sentence (cut like an
- * over-long answer, at the last full sentence). `rawCompliant` still says whether the raw answer kept the limit.
+ * {@link enforceWordLimit} for an answer that was stopped (by `max_tokens`, or by the stream monitor as a
+ * runaway): such an answer usually breaks off inside a sentence even when it is within its word limit, so it
+ * also loses that unfinished last sentence (cut like an over-long answer, at the last full sentence). It is
+ * never raw-compliant: the model did not end it within its limit, it was stopped, so its word count so far says
+ * nothing about whether the model would have kept the limit.
  */
 export function enforceWordLimitOnStoppedAnswer(text: string, limit: number): WordLimitResult {
   const result = enforceWordLimit(text, limit);
-  if (result.truncated || result.endsOnSentence || result.rawWords === 0) return result;
-  return { ...enforceWordLimit(text, result.rawWords - 1), rawCompliant: true };
+  if (result.truncated || result.endsOnSentence || result.rawWords === 0)
+    return { ...result, rawCompliant: false };
+  return { ...enforceWordLimit(text, result.rawWords - 1), rawCompliant: false };
 }
 
 /**

@@ -21,8 +21,11 @@ export interface ChatDelta {
   text: string;
 }
 
-/** How a streamed answer ended. */
-export type FinishReason = 'stop' | 'length' | 'limit' | 'content_filter' | 'unknown';
+/**
+ * How a streamed answer ended: `stop` by itself, `length` at the server's `max_tokens`, `limit` and
+ * `repetition` stopped by tokenflow's stream monitor (past its token ceiling, or repeating itself).
+ */
+export type FinishReason = 'stop' | 'length' | 'limit' | 'repetition' | 'content_filter' | 'unknown';
 
 export interface ChatResult {
   text: string;

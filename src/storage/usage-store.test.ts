@@ -539,7 +539,7 @@ describe('openUsageStore on disk', () => {
 
       const raw = new Database(file, { readonly: true });
       assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
-      assert.equal(raw.pragma('user_version', { simple: true }), 1);
+      assert.equal(raw.pragma('user_version', { simple: true }), 2);
       raw.close();
 
       const reopened = openUsageStore(file);
@@ -549,6 +549,36 @@ describe('openUsageStore on disk', () => {
       );
       assert.deepEqual(reopened.recordUsage(makeRecord({ callId: 'persisted' })), { inserted: false });
       reopened.close();
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  test('upgrades a database of the first schema in place: old calls kept, finish reasons recorded from then on', () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'tokenflow-store-'));
+    try {
+      const file = path.join(folder, 'usage.db');
+      const store = openUsageStore(file);
+      store.recordUsage(makeRecord({ callId: 'before' }));
+      store.close();
+      // Back to the first schema, as a database written before finish reasons were kept.
+      const raw = new Database(file);
+      raw.exec('ALTER TABLE usage_records DROP COLUMN finish_reason');
+      raw.pragma('user_version = 1');
+      raw.close();
+
+      const upgraded = openUsageStore(file);
+      upgraded.recordUsage(makeRecord({ callId: 'after', finishReason: 'repetition' }));
+      const records = upgraded.listUsage();
+      assert.deepEqual(
+        records.map((record) => [record.callId, record.finishReason]),
+        [
+          ['before', undefined],
+          ['after', 'repetition'],
+        ],
+      );
+      assert.ok(!('finishReason' in (records[0] ?? {})), 'an unknown finish reason is left out');
+      upgraded.close();
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }

@@ -253,6 +253,8 @@ const MIGRATIONS: readonly string[] = [
     version TEXT NOT NULL REFERENCES calibrations (version)
   );
   `,
+  // How each answer ended (stop, length, limit, repetition...); NULL for calls recorded before.
+  `ALTER TABLE usage_records ADD COLUMN finish_reason TEXT;`,
 ];
 
 interface UsageRow {
@@ -282,6 +284,7 @@ interface UsageRow {
   attempts: number;
   calibration_version: string | null;
   recorded_at: string;
+  finish_reason: string | null;
 }
 
 interface RunRow {
@@ -382,6 +385,8 @@ function rowToRecord(row: UsageRow): UsageRecord {
   if (cost !== undefined) record.costUsd = cost;
   const calibration = optionalString(row.calibration_version);
   if (calibration !== undefined) record.calibrationVersion = calibration;
+  const finishReason = optionalString(row.finish_reason);
+  if (finishReason !== undefined) record.finishReason = finishReason;
   return record;
 }
 
@@ -604,12 +609,12 @@ export function openUsageStore(file: string, options: UsageStoreOptions = {}): U
       call_id, workflow_id, run_id, ticker, agent, round, mode, provider, model, prompt_tokens,
       completion_tokens, cached_prompt_tokens, lost_tokens, usage_source, raw_words, words, word_limit,
       raw_compliant, truncated, predicted_tokens, max_tokens, cost_usd, latency_ms, attempts,
-      calibration_version, recorded_at
+      calibration_version, recorded_at, finish_reason
     ) VALUES (
       @callId, @workflowId, @runId, @ticker, @agent, @round, @mode, @provider, @model, @promptTokens,
       @completionTokens, @cachedPromptTokens, @lostTokens, @usageSource, @rawWords, @words, @wordLimit,
       @rawCompliant, @truncated, @predictedTokens, @maxTokens, @costUsd, @latencyMs, @attempts,
-      @calibrationVersion, @recordedAt
+      @calibrationVersion, @recordedAt, @finishReason
     )`);
   const upsertRun = database.prepare(`
     INSERT INTO runs (
@@ -668,6 +673,7 @@ export function openUsageStore(file: string, options: UsageStoreOptions = {}): U
         predictedTokens: nullable(record.predictedTokens),
         costUsd: nullable(record.costUsd),
         calibrationVersion: nullable(record.calibrationVersion),
+        finishReason: nullable(record.finishReason),
         recordedAt: normalizeTimestamp(record.recordedAt ?? now().toISOString(), 'recordedAt'),
       });
       return { inserted: result.changes === 1 };

@@ -265,6 +265,10 @@ export async function runAgentCall(
       promptTokens: optimized.promptTokens,
       spendCeiling: reservationCeiling(reservation),
       jsonSchema: call.jsonSchema,
+      // The stream monitor's runaway check is part of the limiter: not for the baseline, nor for structured
+      // output, whose grammar already bounds it.
+      repetitionWindowWords:
+        mode === 'optimized' && call.jsonSchema === undefined ? settings.repetitionWindowWords : undefined,
     });
   } catch (error) {
     const lost = lostTokensOf(error) ?? reservationCeiling(reservation);
@@ -291,8 +295,12 @@ export async function runAgentCall(
     text: result.text,
     wordLimit: wordLimit ?? settings.agents[call.agent].wordLimit,
     enforce: limitEnforced,
-    // Stopped by max_tokens at the server (`length`) or by the stream monitor (`limit`): it may end mid-sentence.
-    stoppedAtCap: result.finishReason === 'length' || result.finishReason === 'limit',
+    // Stopped by max_tokens at the server (`length`) or by the stream monitor (`limit`, `repetition`): it may
+    // end mid-sentence, and it did not keep to its limit by itself.
+    stoppedAtCap:
+      result.finishReason === 'length' ||
+      result.finishReason === 'limit' ||
+      result.finishReason === 'repetition',
   });
 
   const cost = costUsd(
@@ -357,6 +365,7 @@ export async function runAgentCall(
     costUsd: summary.costUsd,
     latencyMs: summary.latencyMs,
     attempts: summary.attempts,
+    finishReason: summary.finishReason,
     calibrationVersion: state.calibration?.version,
   });
 

@@ -19,7 +19,12 @@ export type Fault =
   /** Stream `afterChunks` content chunks, then send nothing more until the client leaves or the server closes. */
   | { kind: 'hang'; afterChunks: number }
   /** Finish normally but leave out the usage chunk even when it was asked for. */
-  | { kind: 'omit-usage' };
+  | { kind: 'omit-usage' }
+  /**
+   * Answer like a small model stuck in a loop: the scripted answer's first paragraph, then that paragraph
+   * again and again until `max_tokens` (or 2,000 tokens) stops it.
+   */
+  | { kind: 'loop' };
 
 export interface Behaviour {
   /** Pause between two streamed chunks. */
@@ -201,7 +206,14 @@ export async function startFakeOpenAiServer(options: FakeServerOptions = {}): Pr
     const messages = body.messages;
     const limit = body.max_tokens ?? body.max_completion_tokens;
     const answer = scriptAnswer(messages, behaviour);
-    let tokens = o200k().encode(answer.text);
+    let answerText = answer.text;
+    if (fault?.kind === 'loop') {
+      const paragraph = answer.text.split('\n\n')[0] ?? answer.text;
+      const room = limit ?? 2000;
+      answerText = paragraph;
+      while (o200k().encode(answerText).length <= room) answerText += `\n\n###\n\n${paragraph}`;
+    }
+    let tokens = o200k().encode(answerText);
     let finishReason: 'stop' | 'length' = 'stop';
     if (limit !== undefined && tokens.length > limit && !behaviour.ignoreMaxTokens) {
       tokens = tokens.slice(0, Math.max(0, limit));

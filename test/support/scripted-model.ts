@@ -1,5 +1,6 @@
 import { type AgentName } from '../../src/core/agents';
 import type { ChatMessage } from '../../src/core/types';
+import { DEFAULT_REPETITION_WINDOW_WORDS, findRepetition } from '../../src/core/repetition-detector';
 
 /**
  * The text generator behind the fake OpenAI server: a deterministic stand-in for a chat model that behaves
@@ -479,7 +480,11 @@ function findEntryPrice(messages: readonly ChatMessage[], facts: PromptFacts): n
   return Number.isFinite(value) && value > 0 ? value : undefined;
 }
 
-/** Writes sentences from `templates` until `targetWords` (stopping short of it when `mustFit`). */
+/**
+ * Writes sentences from `templates` until `targetWords` (stopping short of it when `mustFit`). With
+ * `avoidRepeats`, as a model that follows its instructions, it never repeats a passage of the stream monitor's
+ * window verbatim (drawing other sentences, or ending the answer when none is left).
+ */
 function writeSentences(
   templates: readonly string[],
   facts: PromptFacts,
@@ -487,6 +492,7 @@ function writeSentences(
   random: () => number,
   targetWords: number,
   mustFit: boolean,
+  avoidRepeats: boolean,
 ): string[] {
   const sentences: string[] = [];
   let words = 0;
@@ -510,19 +516,27 @@ function writeSentences(
     return date ?? 'the latest session';
   };
   let previous = -1;
-  for (let guard = 0; guard < 2000; guard++) {
+  const draw = (): string => {
     let pick = Math.floor(random() * templates.length);
     if (pick === previous) pick = (pick + 1) % templates.length;
     previous = pick;
     const template = templates[pick] ?? '';
     const connector = CONNECTORS[Math.floor(random() * CONNECTORS.length)] ?? '';
-    let body = template
+    let drawn = template
       .replace(/\{T\}/g, ticker)
       .replace(/\{S\}/g, stance)
       .replace(/\{F\}/g, () => nextFigure())
       .replace(/\{D\}/g, () => nextDate());
-    if (connector) body = connector + body.charAt(0).toLowerCase() + body.slice(1);
-    body = body.charAt(0).toUpperCase() + body.slice(1);
+    if (connector) drawn = connector + drawn.charAt(0).toLowerCase() + drawn.slice(1);
+    return drawn.charAt(0).toUpperCase() + drawn.slice(1);
+  };
+  const repeats = (candidate: string): boolean =>
+    avoidRepeats &&
+    findRepetition([...sentences, candidate].join(' '), DEFAULT_REPETITION_WINDOW_WORDS) !== undefined;
+  for (let guard = 0; guard < 2000; guard++) {
+    let body = draw();
+    for (let attempt = 0; attempt < 20 && repeats(body); attempt++) body = draw();
+    if (repeats(body)) break;
     const sentenceWords = countWords(body);
     if (mustFit && words + sentenceWords > targetWords) {
       if (sentences.length > 0 || targetWords < 4) break;
@@ -589,7 +603,17 @@ export function scriptAnswer(messages: readonly ChatMessage[], options: ScriptOp
   const mustFit = lengthMode === 'within-limit';
   const bodyTarget = Math.max(0, targetWords - fixedWords);
   const sentences =
-    bodyTarget > 0 ? writeSentences(templatesFor(role), facts, stance, random, bodyTarget, mustFit) : [];
+    bodyTarget > 0
+      ? writeSentences(
+          templatesFor(role),
+          facts,
+          stance,
+          random,
+          bodyTarget,
+          mustFit,
+          options.verbosity === 'compliant',
+        )
+      : [];
   const keepConclusion =
     !mustFit ||
     countWords(lines.join('\n')) +
