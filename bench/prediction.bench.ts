@@ -134,6 +134,7 @@ async function main(): Promise<string> {
             maxResponseTokens: config.tokens.maxResponseTokens,
           }).estimate,
         );
+      const stoppedLooping = (call: CallSummary) => call.finishReason === 'repetition';
       const evaluate = (calls: CallSummary[]) => {
         const scored = calls.filter(
           (call) => call.predictedTokens !== undefined && call.completionTokens > 0,
@@ -149,6 +150,7 @@ async function main(): Promise<string> {
         return {
           calls: scored.length,
           ranOn: scored.filter(ranToCap).length,
+          loopStopped: scored.filter(stoppedLooping).length,
           calibrated: meanAbsolutePercentageError(calibratedPairs),
           uncalibrated: meanAbsolutePercentageError(uncalibratedPairs),
           calibratedMedian: medianAbsolutePercentageError(calibratedPairs),
@@ -175,6 +177,7 @@ async function main(): Promise<string> {
         })),
       );
       const endedEarly = scoredHeldOut.filter((call) => !ranToCap(call));
+      const endedEarlyLooping = endedEarly.filter(stoppedLooping).length;
       const endedEarlyFraction =
         endedEarly.length === 0
           ? Number.NaN
@@ -188,7 +191,7 @@ async function main(): Promise<string> {
         call.predictedTokens === undefined ? 'n/a' : String(call.predictedTokens),
         String(uncalibratedEstimate(call)),
         String(call.completionTokens),
-        ranToCap(call) ? 'ran on' : 'ended',
+        ranToCap(call) ? 'ran on' : stoppedLooping(call) ? 'stopped looping' : 'ended',
       ]);
       const agents = [...new Set(heldOut.calls.map((call) => call.agent))] as AgentName[];
       const percent = (fraction: number) => `${fixed(fraction * 100)}%`;
@@ -208,6 +211,7 @@ async function main(): Promise<string> {
               repair ? `${agentLabel(agent)} (decision repair)` : agentLabel(agent),
               String(entry.calls),
               String(entry.ranOn),
+              String(entry.loopStopped),
               learned === undefined ? 'n/a' : String(learned),
               repair || calibration?.capFraction === undefined ? 'n/a' : fixed(calibration.capFraction, 3),
               calibration ? fixed(calibration.tokensPerWord, 3) : 'n/a',
@@ -226,15 +230,16 @@ async function main(): Promise<string> {
         '',
         `Bench: \`bench/prediction.bench.ts\` on the embedded local model (SmolLM2-135M-Instruct) through Temporal, ${fixed(minutes)} minutes in all. ${training.calls.length} calls recorded by full optimized analyses with no calibration (${training.used.join(', ')}), then \`learningWorkflow\` wrote calibration \`${learned.version}\`, then ${heldOut.calls.length} held-out calls from analyses of other tickers and dates that loaded it (${heldOut.used.join(', ')}). On the held-out calls, the calibrated prediction each call carried (\`predictedTokens\`) and the uncalibrated estimate for the same call (configured word limit x ${DEFAULT_TOKENS_PER_WORD} tokens per word) are compared with the completion tokens the model produced. Completion tokens are capped by \`max_tokens\` (the limiter's ceiling), so a model that runs on is measured at its cap.`,
         '',
-        `**Held-out MAPE: calibrated ${percent(overall.calibrated)}, uncalibrated ${percent(overall.uncalibrated)} (${overall.calls} calls).** Median absolute percentage error (MdAPE, the typical call, which a few very short answers cannot dominate): calibrated ${percent(overall.calibratedMedian)}, uncalibrated ${percent(overall.uncalibratedMedian)}. ${overall.ranOn} of the ${overall.calls} held-out answers ran on until \`max_tokens\` stopped them (${training.calls.filter(ranToCap).length} of ${training.calls.length} training answers). On the training calls (before learning, every call predicted uncalibrated): MAPE ${percent(trainingError.uncalibrated)}.`,
+        `**Held-out MAPE: calibrated ${percent(overall.calibrated)}, uncalibrated ${percent(overall.uncalibrated)} (${overall.calls} calls).** Median absolute percentage error (MdAPE, the typical call, which a few very short answers cannot dominate): calibrated ${percent(overall.calibratedMedian)}, uncalibrated ${percent(overall.uncalibratedMedian)}. Of the ${overall.calls} held-out answers, ${overall.ranOn} ran on until \`max_tokens\` stopped them and ${overall.loopStopped} were stopped by the stream monitor when they started repeating themselves (training: ${trainingError.ranOn} and ${trainingError.loopStopped} of ${trainingError.calls}); the others ended by themselves. On the training calls (before learning, every call predicted uncalibrated): MAPE ${percent(trainingError.uncalibrated)}.`,
         '',
-        "How the predictor works (`src/core/predictor.ts`, `src/core/calibration.ts`): `max_tokens` never exceeds the word-limit ceiling, word limit x tokens per word x 1.1, since the limiter cuts every word past the limit anyway. Learning counts an answer that ran on to `max_tokens` as reaching the ceiling, scales one that ended by itself to the new word limit, and predicts the value with the least mean absolute percentage error over those (the median weighted by 1/value), stored as a fraction of the ceiling; a call is predicted under the `max_tokens` it really gets (recorded answers that ran on stop at it too); decision repairs (structured output) are predicted from past repairs. The uncalibrated estimate is word limit x 1.35 tokens per word, capped at the call's `max_tokens`.",
+        "How the predictor works (`src/core/predictor.ts`, `src/core/calibration.ts`): `max_tokens` never exceeds the word-limit ceiling, word limit x tokens per word x 1.1, since the limiter cuts every word past the limit anyway. Learning counts an answer that ran on to `max_tokens` as reaching the ceiling, scales one that ended by itself, or that the stream monitor stopped looping, to the new word limit, and predicts the value with the least mean absolute percentage error over those (the median weighted by 1/value), stored as a fraction of the ceiling; a call is predicted under the `max_tokens` it really gets (recorded answers that ran on stop at it too); decision repairs (structured output) are predicted from past repairs. The uncalibrated estimate is word limit x 1.35 tokens per word, capped at the call's `max_tokens`.",
         '',
         markdownTable(
           [
             'agent',
             'held-out calls',
             'ran to max_tokens',
+            'stopped looping',
             'learned completion tokens',
             'learned fraction of ceiling',
             'learned tokens/word',
@@ -246,7 +251,7 @@ async function main(): Promise<string> {
           rows,
         ),
         '',
-        `What limits the figure: ${endedEarly.length} held-out answers ended by themselves before \`max_tokens\`, at a median ${fixed(endedEarlyFraction * 100)}% of it, on agents whose other answers ran on. No predictor that gives each agent one fraction of its \`max_tokens\` can do better than **${percent(hindsight)} MAPE** here: that is the best fraction per agent chosen with the held-out answers already known. Getting lower needs telling, before the call, which answers the model will end early.`,
+        `How far a per-agent predictor can go here: ${endedEarly.length} held-out answers ended before \`max_tokens\` (${endedEarlyLooping} of them stopped looping), at a median ${fixed(endedEarlyFraction * 100)}% of it. No predictor that gives each agent one fraction of its \`max_tokens\` can do better than **${percent(hindsight)} MAPE** on these calls: that is the best fraction per agent chosen with the held-out answers already known.`,
         '',
         '<details><summary>Every held-out call</summary>',
         '',
