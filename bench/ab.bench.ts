@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { DEFAULT_MODELS, DEFAULT_OPENAI_MODEL } from '../src/config/defaults';
+import { DEFAULT_MODELS, DEFAULT_OPENAI_MODEL, LOCAL_MODEL_NAME } from '../src/config/defaults';
 import { loadConfig } from '../src/config/load-config';
 import { costUsd } from '../src/core/pricing';
 import { buildComparisonSettings } from '../src/config/run-settings';
@@ -22,6 +22,8 @@ import { printSection, progress } from './support/statistics';
  */
 const TICKER = 'SPX';
 const DATE = '2020-04-17';
+/** USD per hour of the machine that runs the local model: a stand-in, since cost ratios do not depend on it. */
+const LOCAL_MACHINE_PER_HOUR = 0.1;
 const LOCAL_MODEL = path.join(projectDirectory, 'models', 'SmolLM2-135M-Instruct.Q4_1.gguf');
 
 function headline(report: ComparisonReport): string {
@@ -35,8 +37,8 @@ function headline(report: ComparisonReport): string {
 }
 
 /**
- * The local model has no price, so its cost ratio is undefined; this prices both runs' own token counts at a
- * hosted model's list prices, to say what the same saving would be worth there.
+ * Local tokens have no price (the local run is priced by model time); this prices both runs' own token counts
+ * at a hosted model's list prices, to say what the same saving would be worth there.
  */
 function pricedAs(report: ComparisonReport, name: string): string {
   const prices = DEFAULT_MODELS[name];
@@ -45,7 +47,7 @@ function pricedAs(report: ComparisonReport, name: string): string {
     costUsd({ inputTokens: side.promptTokens, outputTokens: side.completionTokens }, prices) ?? 0;
   const baseline = cost(report.baseline);
   const optimized = cost(report.optimized);
-  return `Priced at ${name} list prices (${prices.inputPerMillion} and ${prices.outputPerMillion} USD per million prompt and completion tokens), these token counts would cost ${baseline.toFixed(6)} USD (baseline) and ${optimized.toFixed(6)} USD (optimized): **cost ratio ${(optimized / baseline).toFixed(3)}**. On this machine the local model's real cost is CPU time: wall time ratio ${report.ratios.wallTime.toFixed(3)}.`;
+  return `Priced at ${name} list prices (${prices.inputPerMillion} and ${prices.outputPerMillion} USD per million prompt and completion tokens), these token counts would cost ${baseline.toFixed(6)} USD (baseline) and ${optimized.toFixed(6)} USD (optimized): **cost ratio ${(optimized / baseline).toFixed(3)}**. The wall time ratio, orchestration included, is ${report.ratios.wallTime.toFixed(3)}.`;
 }
 
 async function main(): Promise<string> {
@@ -126,13 +128,15 @@ async function main(): Promise<string> {
       const local = await compare('local', {
         provider: 'local',
         local: { modelPath: LOCAL_MODEL, threads: 0, contextSize: 8192 },
+        // A local model's cost is the machine's time: price it (any rate gives the same ratio).
+        models: { [LOCAL_MODEL_NAME]: { perHour: LOCAL_MACHINE_PER_HOUR } },
       });
       sections.push(
         [
           '<!-- bench:ab-local:start -->',
           '## A/B: local model',
           '',
-          `The same comparison on the embedded SmolLM2-135M-Instruct (Q4_1 GGUF, node-llama-cpp on the CPU, 8,192-token window, tokens counted with the model's own tokenizer). The origin project set no answer limit, but its "everything to everyone" context cannot fit a small model's window: with answers of up to 4,096 tokens the research manager's prompt grew to 8,176 tokens and could not fit, so 6 of the baseline's 12 calls never ran and it ended without a decision (an earlier run of this bench, 2026-11-25T08:50Z). The baseline here caps an answer at ${baselineCap} tokens, a twelfth of the window after instructions, so that its last agent's prompt still fits; that makes the baseline cheaper than the origin, so the ratio understates the saving. A baseline call whose prompt still does not fit is skipped and recorded. Local tokens cost nothing, so the cost ratio is not defined here.`,
+          `The same comparison on the embedded SmolLM2-135M-Instruct (Q4_1 GGUF, node-llama-cpp on the CPU, 8,192-token window, tokens counted with the model's own tokenizer). The origin project set no answer limit, but its "everything to everyone" context cannot fit a small model's window: with answers of up to 4,096 tokens the research manager's prompt grew to 8,176 tokens and could not fit, so 6 of the baseline's 12 calls never ran and it ended without a decision (an earlier run of this bench, 2026-11-25T08:50Z). The baseline here caps an answer at ${baselineCap} tokens, a twelfth of the window after instructions, so that its last agent's prompt still fits; that makes the baseline cheaper than the origin, so the ratio understates the saving. A baseline call whose prompt still does not fit is skipped and recorded. Local tokens cost nothing; what a local model costs is the time of the machine it runs on, so this run sets \`perHour: ${LOCAL_MACHINE_PER_HOUR}\` on the model (USD per hour, a stand-in: the ratio is the same at any rate) and each call costs its model time, the invoke activity's duration, at that rate.`,
           '',
           headline(local),
           '',

@@ -34,6 +34,7 @@ export function buildRunSettings(config: AppConfig, overrides: RunOverrides = {}
       inputPerMillion: model.inputPerMillion,
       cachedInputPerMillion: model.cachedInputPerMillion,
       outputPerMillion: model.outputPerMillion,
+      ...(model.perHour !== undefined ? { perHour: model.perHour } : {}),
     },
     invokeTaskQueue:
       config.provider === 'local' ? config.temporal.localModelTaskQueue : config.temporal.taskQueue,

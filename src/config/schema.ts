@@ -51,6 +51,11 @@ export const modelSettingsSchema = z
     inputPerMillion: z.coerce.number().min(0),
     cachedInputPerMillion: z.coerce.number().min(0),
     outputPerMillion: z.coerce.number().min(0),
+    /**
+     * USD per hour of model time: what the machine running a local model costs (a rented GPU or CPU box).
+     * Each call then also costs its generation time at this rate. Absent: tokens are the only cost.
+     */
+    perHour: z.coerce.number().min(0).optional(),
     /** A js-tiktoken encoding name, or `model` for the model's own tokenizer (local GGUF models). */
     tokenizer: z.enum(['o200k_base', 'cl100k_base', 'model']),
   })

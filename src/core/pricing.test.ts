@@ -42,6 +42,31 @@ describe('cost', () => {
     );
   });
 
+  test('a model on a machine with a price per hour also costs its model time', () => {
+    const local = { ...DEFAULT_MODELS['smollm2-135m-instruct']!, perHour: 0.36 };
+    // 0.36 USD an hour is 0.0001 USD a second: 10 s of generation cost 0.001 USD, tokens nothing.
+    assert.equal(costUsd({ inputTokens: 5000, outputTokens: 300 }, local, 10_000), 0.001);
+    const hosted = { ...gpt4oMini, perHour: 0.36 };
+    const tokensOnly = costUsd({ inputTokens: 1_000_000, outputTokens: 0 }, gpt4oMini) ?? 0;
+    assert.ok(
+      Math.abs(
+        (costUsd({ inputTokens: 1_000_000, outputTokens: 0 }, hosted, 10_000) ?? 0) - (tokensOnly + 0.001),
+      ) < 1e-12,
+      'both: tokens and time',
+    );
+    assert.equal(
+      costUsd({ inputTokens: 5000, outputTokens: 300 }, local),
+      undefined,
+      'no model time, no cost',
+    );
+    assert.equal(costUsd({ inputTokens: 5000, outputTokens: 300 }, local, Number.NaN), undefined);
+    assert.equal(
+      costUsd({ inputTokens: 5000, outputTokens: 300 }, gpt4oMini, Number.NaN),
+      (5000 * 0.15 + 300 * 0.6) / 1e6,
+      'without a price per hour the time is not needed',
+    );
+  });
+
   test('formats by magnitude and says when the cost is unknown', () => {
     assert.equal(formatUsd(undefined), 'unknown');
     assert.equal(formatUsd(0), '$0.00');

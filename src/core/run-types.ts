@@ -64,7 +64,13 @@ export interface RunSettings {
   provider: 'openai' | 'local';
   model: string;
   contextWindow: number;
-  prices: { inputPerMillion: number; cachedInputPerMillion: number; outputPerMillion: number };
+  /** USD per million tokens, and per hour of model time when the model runs on a machine with a price. */
+  prices: {
+    inputPerMillion: number;
+    cachedInputPerMillion: number;
+    outputPerMillion: number;
+    perHour?: number;
+  };
   /** Task queue of the invoke activity: the main queue for remote endpoints, a one-slot queue for the local model. */
   invokeTaskQueue: string;
   invoke: { startToCloseSeconds: number; heartbeatTimeoutSeconds: number; maximumAttempts: number };

@@ -310,6 +310,8 @@ export async function runAgentCall(
       cachedInputTokens: result.usage.cachedInputTokens,
     },
     settings.prices,
+    // Model time of the answer (a local model's machine has a price per hour, tokens none).
+    result.latencyMs,
   );
 
   const summary: CallSummary = {
