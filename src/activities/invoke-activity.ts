@@ -86,9 +86,9 @@ export const MINIMUM_ATTEMPT_TOKENS = 16;
 /**
  * Builds the invoke step of the token pipeline: streams one model call, heartbeating the live token count,
  * stops the stream when it runs past its ceiling or starts repeating itself (the stream monitor) or when the
- * activity is cancelled, and
- * reports the tokens of lost attempts. Temporal owns retries: provider errors become `ApplicationFailure`s
- * typed with the provider's error type, retryable or not, honouring `retry-after` through `nextRetryDelay`.
+ * activity is cancelled, and reports the tokens of lost attempts. Temporal owns retries: provider errors
+ * become `ApplicationFailure`s typed with the provider's error type, retryable or not, honouring
+ * `retry-after` through `nextRetryDelay`.
  */
 export function createInvokeActivity(deps: InvokeActivityDependencies) {
   const heartbeatEveryMs = deps.heartbeatEveryMs ?? 0;
