@@ -149,6 +149,38 @@ describe('analysis workflow on a real Temporal dev server', () => {
     assertWithinCap(run.result);
   });
 
+  test('an answer that loops is stopped by the stream monitor in optimized mode, left alone in the baseline', async () => {
+    const config = testConfig(harness);
+    harness.server.enqueueFault({ kind: 'loop' });
+    const run = await runAnalysis(harness, { config, workflowId: 'test-loop' });
+    assert.ok(run.ok, run.ok ? '' : failureMessage(run.error));
+    const looped = run.result.calls.filter((call) => call.finishReason === 'repetition');
+    assert.equal(looped.length, 1, 'the one looping answer, and no other');
+    const [call] = looped;
+    assert.ok(call);
+    assert.ok(call.completionTokens < call.maxTokens, `${call.completionTokens} of ${call.maxTokens} tokens`);
+    assert.equal(call.rawCompliant, false, 'stopped, not ended within its limit by the model');
+    const [record] = harness.store
+      .listUsage({ workflowId: 'test-loop' })
+      .filter((entry) => entry.callId === call.callId);
+    assert.equal(record?.finishReason, 'repetition');
+    assert.equal(record?.completionTokens, call.completionTokens);
+    assertWithinCap(run.result);
+
+    harness.server.enqueueFault({ kind: 'loop' });
+    const baseline = await runAnalysis(harness, {
+      config,
+      request: { mode: 'baseline' },
+      workflowId: 'test-loop-baseline',
+    });
+    assert.ok(baseline.ok, baseline.ok ? '' : failureMessage(baseline.error));
+    assert.ok(!baseline.result.calls.some((entry) => entry.finishReason === 'repetition'));
+    assert.ok(
+      baseline.result.calls.some((entry) => entry.finishReason === 'length'),
+      'the looping baseline answer ran to its max_tokens',
+    );
+  });
+
   test('a 401 fails the run at once with a clear message', async () => {
     const config = testConfig(harness);
     const before = chatRequests().length;
