@@ -222,9 +222,11 @@ export function enforceWordLimit(text: string, limit: number): WordLimitResult {
  */
 export function enforceWordLimitOnStoppedAnswer(text: string, limit: number): WordLimitResult {
   const result = enforceWordLimit(text, limit);
-  if (result.truncated || result.endsOnSentence || result.rawWords === 0)
-    return { ...result, rawCompliant: false };
-  return { ...enforceWordLimit(text, result.rawWords - 1), rawCompliant: false };
+  const kept =
+    result.truncated || result.endsOnSentence || result.rawWords === 0
+      ? result
+      : enforceWordLimit(text, result.rawWords - 1);
+  return { ...kept, rawCompliant: false };
 }
 
 /**
