@@ -18,6 +18,7 @@ function record(
   agent: UsageRecord['agent'],
   costUsd: number,
   rawCompliant: boolean,
+  finishReason: string,
 ): UsageRecord {
   return {
     callId,
@@ -42,6 +43,7 @@ function record(
     costUsd,
     latencyMs: 100,
     attempts: 1,
+    finishReason,
     recordedAt: '2026-11-20T10:00:00.000Z',
   };
 }
@@ -49,8 +51,8 @@ function record(
 describe('tokenflow report', () => {
   test('the daily report sums the day and raises the alerts the config asks for', async () => {
     const store = openUsageStore(path.join(dataDir, 'tokenflow.db'));
-    store.recordUsage(record('run-1/market_analyst/1', 'market_analyst', 0.004, false));
-    store.recordUsage(record('run-1/trader/1', 'trader', 0.003, true));
+    store.recordUsage(record('run-1/market_analyst/1', 'market_analyst', 0.004, false, 'repetition'));
+    store.recordUsage(record('run-1/trader/1', 'trader', 0.003, true, 'stop'));
     store.recordRun({
       workflowId: 'run-1',
       ticker: 'SPX',
@@ -67,25 +69,27 @@ describe('tokenflow report', () => {
     store.close();
     const config = path.join(dataDir, 'config.json');
     writeFileSync(config, JSON.stringify({ alerts: { dailyCostUsd: 0.005, budgetUsedFraction: 0.9 } }));
-    const { stdout } = await run(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        path.join(projectDirectory, 'src', 'cli', 'main.ts'),
-        'report',
-        '--day',
-        '2026-11-20',
-        '--json',
-        '--config',
-        config,
-      ],
-      {
-        cwd: projectDirectory,
-        env: { PATH: process.env.PATH ?? '', TOKENFLOW_DATA_DIR: dataDir },
-        timeout: 60_000,
-      },
-    );
+    const reportFor = (...extra: string[]) =>
+      run(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          path.join(projectDirectory, 'src', 'cli', 'main.ts'),
+          'report',
+          '--day',
+          '2026-11-20',
+          ...extra,
+          '--config',
+          config,
+        ],
+        {
+          cwd: projectDirectory,
+          env: { PATH: process.env.PATH ?? '', TOKENFLOW_DATA_DIR: dataDir },
+          timeout: 60_000,
+        },
+      );
+    const { stdout } = await reportFor('--json');
     const report = JSON.parse(stdout) as {
       calls: number;
       totalTokens: number;
@@ -101,5 +105,8 @@ describe('tokenflow report', () => {
     );
     assert.ok(report.alerts.some((alert) => /run-1 used 38000 of 40000 tokens/.test(alert)));
     assert.ok(report.alerts.some((alert) => /raw word-limit compliance 50\.0%/.test(alert)));
+
+    const text = (await reportFor()).stdout;
+    assert.match(text, /^answers ended: stopped looping 1, by themselves 1$/m);
   });
 });

@@ -318,6 +318,7 @@ describe('dailyReport', () => {
         costUsd: 0.01,
         rawCompliant: true,
         truncated: false,
+        finishReason: 'stop',
       }),
     );
     store.recordUsage(
@@ -333,6 +334,7 @@ describe('dailyReport', () => {
         costUsd: undefined,
         rawCompliant: false,
         truncated: true,
+        finishReason: 'repetition',
       }),
     );
     store.recordUsage(
@@ -405,6 +407,7 @@ describe('dailyReport', () => {
     });
     assert.deepEqual(report.budgetStatuses, { within: 1, exhausted: 1, failed: 1 });
     assert.deepEqual(report.decisions, { BUY: 1, HOLD: 1, none: 1 });
+    assert.deepEqual(report.finishReasons, { stop: 1, repetition: 1 }, 'the call without one is left out');
     assert.deepEqual(
       report.perAgent.map((entry) => [entry.agent, entry.calls]),
       [

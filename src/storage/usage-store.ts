@@ -138,6 +138,11 @@ export interface DailyReport {
   budgetStatuses: Record<string, number>;
   /** Finished runs by decision. */
   decisions: Record<string, number>;
+  /**
+   * Calls by how their answer ended (`stop`, `length`, `limit`, `repetition`...), for the calls that recorded
+   * it: how often the model ran to `max_tokens` or had to be stopped looping.
+   */
+  finishReasons: Record<string, number>;
   perAgent: AgentStatistics[];
 }
 
@@ -775,6 +780,9 @@ export function openUsageStore(file: string, options: UsageStoreOptions = {}): U
         byMode,
         budgetStatuses: countBy(finished.map((run) => run.budget_status)),
         decisions: countBy(finished.map((run) => run.decision ?? 'none')),
+        finishReasons: countBy(
+          rows.flatMap((row) => (row.finish_reason === null ? [] : [row.finish_reason])),
+        ),
         perAgent: agentStatisticsOf(dayConditions),
       };
       if (complianceKnown.length > 0) {

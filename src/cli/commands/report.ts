@@ -4,6 +4,14 @@ import { agentLabel } from '../../core/agents';
 import { openUsageStore } from '../../storage/usage-store';
 import { usageDatabasePath } from '../../workers/worker';
 
+/** How the report names the finish reasons of answers. */
+const FINISH_LABELS: Record<string, string> = {
+  stop: 'by themselves',
+  length: 'at max_tokens',
+  limit: 'at the token ceiling (stream monitor)',
+  repetition: 'stopped looping',
+};
+
 /** `tokenflow report [--day YYYY-MM-DD]`: the daily usage and cost report, with alerts. */
 export async function reportCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -58,6 +66,11 @@ export async function reportCommand(argv: string[]): Promise<void> {
       report.promptReduction === undefined
         ? undefined
         : `prompt reduction ${(report.promptReduction * 100).toFixed(1)}%`,
+      Object.keys(report.finishReasons).length === 0
+        ? undefined
+        : `answers ended: ${Object.entries(report.finishReasons)
+            .map(([reason, count]) => `${FINISH_LABELS[reason] ?? reason} ${count}`)
+            .join(', ')}`,
       '',
       'per agent: calls, mean prompt, mean completion, cost',
       ...report.perAgent.map(
