@@ -85,4 +85,12 @@ describe('RepetitionDetector on a stream', () => {
     other.update('alpha beta alpha bet');
     assert.deepEqual(other.update('alpha beta alpha beta '), { repeatStart: 11, firstStart: 0 });
   });
+
+  test('a number split across chunks at its point is one word, as in the whole text', () => {
+    const text = 'pe 17.3 and pe 17 3 ';
+    assert.equal(findRepetition(text, 2), undefined, '"17.3" is one word: "17 3" does not repeat it');
+    const detector = new RepetitionDetector(2);
+    assert.equal(detector.update('pe 17.'), undefined);
+    assert.equal(detector.update(text), undefined, 'the same when "17." and "3" arrive apart');
+  });
 });

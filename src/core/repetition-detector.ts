@@ -11,6 +11,7 @@ export const DEFAULT_REPETITION_WINDOW_WORDS = 25;
 
 /** A word: letters and digits, with inner apostrophes, hyphens, points and commas (`17.3`, `1,200`, `don't`). */
 const WORD_PATTERN = /[\p{L}\p{N}]+(?:['\u2019.,-][\p{L}\p{N}]+)*/gu;
+const JOINERS = /^['\u2019.,-]$/u;
 
 export interface RepetitionFound {
   /** Offset of the repeated passage in the text: the answer ends before it. */
@@ -34,7 +35,8 @@ export class RepetitionDetector {
 
   /**
    * Feeds the whole text so far (each call's text extends the previous one) and returns the first repeat, once
-   * found. A word touching the end of the text is left for the next call: the stream may still extend it.
+   * found. A word touching the end of the text, or followed only by a joiner there, is left for the next call:
+   * the stream may still extend it.
    */
   update(text: string): RepetitionFound | undefined {
     if (this.found || this.windowWords < 2) return this.found;
@@ -42,7 +44,8 @@ export class RepetitionDetector {
     pattern.lastIndex = this.scanned;
     for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
       const end = match.index + match[0].length;
-      if (end >= text.length) break;
+      // Not complete yet: at the end of the text, or before a joiner that the next chunk may continue (`17.`).
+      if (end >= text.length || (JOINERS.test(text[end] ?? '') && end + 1 >= text.length)) break;
       this.scanned = end;
       this.words.push({ key: match[0].toLowerCase(), start: match.index });
       if (this.words.length < this.windowWords) continue;
