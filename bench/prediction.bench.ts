@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { agentLabel, isRepairCall, type AgentName } from '../src/core/agents';
+import { stoppedLooping } from '../src/core/calibration';
 import { loadConfig } from '../src/config/load-config';
 import { buildRunSettings } from '../src/config/run-settings';
 import {
@@ -134,7 +135,6 @@ async function main(): Promise<string> {
             maxResponseTokens: config.tokens.maxResponseTokens,
           }).estimate,
         );
-      const stoppedLooping = (call: CallSummary) => call.finishReason === 'repetition';
       const evaluate = (calls: CallSummary[]) => {
         const scored = calls.filter(
           (call) => call.predictedTokens !== undefined && call.completionTokens > 0,

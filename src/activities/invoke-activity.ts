@@ -130,10 +130,8 @@ export function createInvokeActivity(deps: InvokeActivityDependencies) {
       let text = '';
       let started = false;
       let stoppedByMonitor = false;
-      const repetition =
-        input.repetitionWindowWords !== undefined && input.repetitionWindowWords >= 2
-          ? new RepetitionDetector(input.repetitionWindowWords)
-          : undefined;
+      // Off (it finds nothing) when the window is absent or below 2 words.
+      const repetition = new RepetitionDetector(input.repetitionWindowWords ?? 0);
       let repeat: RepetitionFound | undefined;
       let lastHeartbeatAt = 0;
       const heartbeat = (force: boolean): void => {
@@ -180,7 +178,7 @@ export function createInvokeActivity(deps: InvokeActivityDependencies) {
               // The server did not stop at max_tokens: stop reading and pay for no more.
               stoppedByMonitor = true;
               controller.abort(new Error('stream monitor: completion passed its token ceiling'));
-            } else if (repetition && delta.text !== '') {
+            } else if (delta.text !== '') {
               repeat = repetition.update(text);
               if (repeat) {
                 // A runaway: the model is rewriting what it already wrote and will not end by itself.

@@ -1,4 +1,4 @@
-import { agentLabel } from '../core/agents';
+import { agentLabel, isRepairCall } from '../core/agents';
 import type { AnalysisResult, CallSummary, RunProgress } from '../core/run-types';
 
 function pad(text: string, width: number, right = false): string {
@@ -22,7 +22,7 @@ function rationaleLimited(call: CallSummary, mode: string): boolean {
 function callRow(call: CallSummary, mode: string): string {
   const marker = call.truncated ? '*' : rationaleLimited(call, mode) ? '+' : '';
   const words = call.wordLimit !== undefined ? `${call.words}/${call.wordLimit}${marker}` : `${call.words}`;
-  const name = `${agentLabel(call.agent)}${call.round > 1 ? ` r${call.round}` : ''}${call.callId.endsWith('/repair') ? ' (repair)' : ''}`;
+  const name = `${agentLabel(call.agent)}${call.round > 1 ? ` r${call.round}` : ''}${isRepairCall(call.callId) ? ' (repair)' : ''}`;
   return [
     pad(name, 26),
     pad(String(call.promptTokens), 8, true),

@@ -17,7 +17,7 @@ export interface RecordedAnswer {
 }
 
 /** Whether the stream monitor stopped the answer because it had started repeating itself. */
-function stoppedLooping(answer: RecordedAnswer): boolean {
+export function stoppedLooping(answer: { finishReason?: string }): boolean {
   return answer.finishReason === 'repetition';
 }
 

@@ -295,12 +295,9 @@ export async function runAgentCall(
     text: result.text,
     wordLimit: wordLimit ?? settings.agents[call.agent].wordLimit,
     enforce: limitEnforced,
-    // Stopped by max_tokens at the server (`length`) or by the stream monitor (`limit`, `repetition`): it may
-    // end mid-sentence, and it did not keep to its limit by itself.
-    stoppedAtCap:
-      result.finishReason === 'length' ||
-      result.finishReason === 'limit' ||
-      result.finishReason === 'repetition',
+    // Stopped at its token ceiling, or by the stream monitor as a runaway: it may end mid-sentence, and it
+    // did not keep to its limit by itself.
+    stoppedAtCap: result.stoppedByLimit || result.finishReason === 'repetition',
   });
 
   const cost = costUsd(
