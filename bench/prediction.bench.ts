@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -29,6 +29,7 @@ import { fixed, markdownTable, printSection, progress } from './support/statisti
  * then writes a calibration; further analyses on other tickers and dates record at least 50 calls with it.
  * On those held-out calls, the calibrated prediction and the uncalibrated estimate (word limit x 1.35 tokens
  * per word) are both compared with the completion tokens the model really produced.
+ * With TOKENFLOW_BENCH_PREDICTION_DUMP=<file>, every run's full result is also written there as JSON.
  */
 const LOCAL_MODEL = path.join(projectDirectory, 'models', 'SmolLM2-135M-Instruct.Q4_1.gguf');
 const TRAINING: Array<[string, string]> = [
@@ -83,6 +84,7 @@ async function main(): Promise<string> {
         const calls: CallSummary[] = [];
         const used: string[] = [];
         const runOfCall: string[] = [];
+        const results: AnalysisResult[] = [];
         let calibrationVersion: string | undefined;
         for (const [index, [ticker, date]] of runs.entries()) {
           if (calls.length >= minimumCalls) break;
@@ -99,6 +101,7 @@ async function main(): Promise<string> {
               ],
             },
           );
+          results.push(result);
           calls.push(...result.calls);
           used.push(`${ticker} ${date}`);
           runOfCall.push(...result.calls.map(() => `${ticker} ${date}`));
@@ -107,7 +110,7 @@ async function main(): Promise<string> {
         }
         if (calls.length < minimumCalls)
           throw new Error(`${phase}: only ${calls.length} calls, fewer than ${minimumCalls}.`);
-        return { calls, used, runOfCall, calibrationVersion };
+        return { calls, used, runOfCall, calibrationVersion, results };
       };
 
       const training = await analyse('training', TRAINING, MINIMUM_TRAINING_CALLS);
@@ -118,6 +121,11 @@ async function main(): Promise<string> {
       });
       progress(`prediction: calibration ${learned.version} (${learned.agentsCalibrated} agents)`);
       const heldOut = await analyse('held-out', HELD_OUT, MINIMUM_HELD_OUT_CALLS);
+      const dumpFile = process.env.TOKENFLOW_BENCH_PREDICTION_DUMP;
+      if (dumpFile) {
+        // Every run's full result (calls, reports, plans), for studying predictors offline.
+        writeFileSync(dumpFile, JSON.stringify({ training: training.results, learned, heldOut: heldOut.results }));
+      }
       if (heldOut.calibrationVersion !== learned.version) {
         throw new Error(
           `held-out runs used calibration ${heldOut.calibrationVersion}, not ${learned.version}`,
