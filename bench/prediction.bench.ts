@@ -21,6 +21,7 @@ import { createTokenflowWorkers } from '../src/workers/worker';
 import type { analysisWorkflow } from '../src/workflows/analysis-workflow';
 import type { learningWorkflow } from '../src/workflows/learning-workflow';
 import { projectDirectory, startTemporal, workflowBundle } from '../test/support/temporal-test-environment';
+import { describeErrorSources } from './support/prediction-error';
 import { fixed, markdownTable, printSection, progress } from './support/statistics';
 
 /**
@@ -124,7 +125,10 @@ async function main(): Promise<string> {
       const dumpFile = process.env.TOKENFLOW_BENCH_PREDICTION_DUMP;
       if (dumpFile) {
         // Every run's full result (calls, reports, plans), for studying predictors offline.
-        writeFileSync(dumpFile, JSON.stringify({ training: training.results, learned, heldOut: heldOut.results }));
+        writeFileSync(
+          dumpFile,
+          JSON.stringify({ training: training.results, learned, heldOut: heldOut.results }),
+        );
       }
       if (heldOut.calibrationVersion !== learned.version) {
         throw new Error(
@@ -260,6 +264,8 @@ async function main(): Promise<string> {
         ),
         '',
         `How far a per-agent predictor can go here: ${endedEarly.length} held-out answers ended before \`max_tokens\` (${endedEarlyLooping} of them stopped looping), at a median ${fixed(endedEarlyFraction * 100)}% of it. No predictor that gives each agent one fraction of its \`max_tokens\` can do better than **${percent(hindsight)} MAPE** on these calls: that is the best fraction per agent chosen with the held-out answers already known.`,
+        '',
+        describeErrorSources(heldOut.results, heldOut.used),
         '',
         '<details><summary>Every held-out call</summary>',
         '',

@@ -18,6 +18,27 @@ export function median(values: readonly number[]): number {
   return quantile(values, 0.5);
 }
 
+/** Pearson's correlation of two equally long lists; NaN when either has no spread or fewer than 3 values. */
+export function correlation(xs: readonly number[], ys: readonly number[]): number {
+  const count = Math.min(xs.length, ys.length);
+  if (count < 3) return Number.NaN;
+  const mean = (values: readonly number[]) =>
+    values.slice(0, count).reduce((sum, value) => sum + value, 0) / count;
+  const meanX = mean(xs);
+  const meanY = mean(ys);
+  let products = 0;
+  let squaresX = 0;
+  let squaresY = 0;
+  for (let index = 0; index < count; index += 1) {
+    const dx = (xs[index] as number) - meanX;
+    const dy = (ys[index] as number) - meanY;
+    products += dx * dy;
+    squaresX += dx * dx;
+    squaresY += dy * dy;
+  }
+  return squaresX > 0 && squaresY > 0 ? products / Math.sqrt(squaresX * squaresY) : Number.NaN;
+}
+
 /** A number with a fixed count of decimals, for tables. */
 export function fixed(value: number, decimals = 1): string {
   return Number.isFinite(value) ? value.toFixed(decimals) : 'n/a';
