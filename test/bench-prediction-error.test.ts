@@ -72,4 +72,12 @@ describe('describeErrorSources (prediction bench)', () => {
       /The call's prompt tokens (and [^:]*)?reach(es)? 0\.3 or more in absolute value: a term worth learning/,
     );
   });
+  test('says when there are too few answers to measure a correlation', () => {
+    const text = describeErrorSources(
+      [run([call('trader', 800, 100, 90), call('trader', 800, 100, 120)])],
+      ['AAA 2020-01-02'],
+    );
+    assert.match(text, /prompt tokens is n\/a/);
+    assert.match(text, /Too few answers with spread to tell\./);
+  });
 });

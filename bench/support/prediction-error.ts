@@ -35,6 +35,7 @@ export function describeErrorSources(
       .map(({ call }) => ({ predicted: call.predictedTokens as number, actual: call.completionTokens })),
   );
   const repair = isRepairCall(worst.call.callId);
+  // `reports` keeps each agent's last answer as the run kept it (after the word limit): with one round, this call's.
   const answer = repair ? undefined : worst.result.reports[worst.call.agent]?.replace(/\s+/g, ' ').trim();
   const quoted =
     answer === undefined
@@ -73,11 +74,14 @@ export function describeErrorSources(
       ),
     },
   ];
-  const strong = correlations.filter(({ value }) => Math.abs(value) >= WEAK_CORRELATION);
+  const measured = correlations.filter(({ value }) => Number.isFinite(value));
+  const strong = measured.filter(({ value }) => Math.abs(value) >= WEAK_CORRELATION);
   const verdict =
-    strong.length === 0
-      ? `every one is under ${WEAK_CORRELATION} in absolute value, so none of them, as a model term or as an in-run adjustment, would make the prediction much better`
-      : `${strong.map(({ what }) => what).join(' and ')} ${strong.length === 1 ? 'reaches' : 'reach'} ${WEAK_CORRELATION} or more in absolute value: a term worth learning`;
+    measured.length === 0
+      ? 'too few answers with spread to tell'
+      : strong.length === 0
+        ? `${measured.length === correlations.length ? 'every one' : 'every one measured'} is under ${WEAK_CORRELATION} in absolute value, so none of them, as a model term or as an in-run adjustment, would make the prediction much better`
+        : `${strong.map(({ what }) => what).join(' and ')} ${strong.length === 1 ? 'reaches' : 'reach'} ${WEAK_CORRELATION} or more in absolute value: a term worth learning`;
   return [
     `Where the error comes from: the held-out call with the largest percentage error is the ${agentLabel(worst.call.agent)}${repair ? ' (decision repair)' : ''} of ${runLabels[worst.run] ?? 'n/a'}, predicted ${worst.call.predictedTokens} tokens, answered in ${worst.call.completionTokens} (finish reason ${worst.call.finishReason}). Alone it adds ${fixed((percentageError(worst.call) / predicted.length) * 100)} points to the MAPE; the other ${predicted.length - 1} calls score ${fixed(others * 100)}%.${quoted}`,
     '',
