@@ -25,14 +25,17 @@ import { describeErrorSources } from './support/prediction-error';
 import { fixed, markdownTable, printSection, progress } from './support/statistics';
 
 /**
- * `npm run bench -- prediction`: the predictive limiter before and after learning, on the embedded local model.
+ * `npm run bench -- prediction`: the predictive limiter before and after learning, on the embedded local model
+ * (or the GGUF file TOKENFLOW_LOCAL_MODEL_PATH names).
  * Full analyses on the bundled sample record at least 100 calls with no calibration; the learning workflow
  * then writes a calibration; further analyses on other tickers and dates record at least 50 calls with it.
  * On those held-out calls, the calibrated prediction and the uncalibrated estimate (word limit x 1.35 tokens
  * per word) are both compared with the completion tokens the model really produced.
  * With TOKENFLOW_BENCH_PREDICTION_DUMP=<file>, every run's full result is also written there as JSON.
  */
-const LOCAL_MODEL = path.join(projectDirectory, 'models', 'SmolLM2-135M-Instruct.Q4_1.gguf');
+const DEFAULT_LOCAL_MODEL = path.join(projectDirectory, 'models', 'SmolLM2-135M-Instruct.Q4_1.gguf');
+/** The GGUF file to measure: TOKENFLOW_LOCAL_MODEL_PATH when set (another model), else the embedded one. */
+const LOCAL_MODEL = process.env.TOKENFLOW_LOCAL_MODEL_PATH || DEFAULT_LOCAL_MODEL;
 const TRAINING: Array<[string, string]> = [
   ['SPX', '2020-04-17'],
   ['AAPL', '2008-06-02'],
@@ -56,7 +59,11 @@ const MINIMUM_HELD_OUT_CALLS = 50;
 
 async function main(): Promise<string> {
   if (!existsSync(LOCAL_MODEL)) {
-    throw new Error(`The model file is absent (${LOCAL_MODEL}); run bash scripts/fetch-model.sh.`);
+    throw new Error(
+      LOCAL_MODEL === DEFAULT_LOCAL_MODEL
+        ? `The model file is absent (${LOCAL_MODEL}); run bash scripts/fetch-model.sh.`
+        : `TOKENFLOW_LOCAL_MODEL_PATH names no file (${LOCAL_MODEL}).`,
+    );
   }
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const env = await startTemporal();
@@ -240,7 +247,7 @@ async function main(): Promise<string> {
         '<!-- bench:prediction:start -->',
         '## Prediction after learning',
         '',
-        `Bench: \`bench/prediction.bench.ts\` on the embedded local model (SmolLM2-135M-Instruct) through Temporal, ${fixed(minutes)} minutes in all. ${training.calls.length} calls recorded by full optimized analyses with no calibration (${training.used.join(', ')}), then \`learningWorkflow\` wrote calibration \`${learned.version}\`, then ${heldOut.calls.length} held-out calls from analyses of other tickers and dates that loaded it (${heldOut.used.join(', ')}). On the held-out calls, the calibrated prediction each call carried (\`predictedTokens\`) and the uncalibrated estimate for the same call (configured word limit x ${DEFAULT_TOKENS_PER_WORD} tokens per word) are compared with the completion tokens the model produced. Completion tokens are capped by \`max_tokens\` (the limiter's ceiling), so a model that runs on is measured at its cap.`,
+        `Bench: \`bench/prediction.bench.ts\` on the local model \`${path.basename(LOCAL_MODEL)}\` through Temporal, ${fixed(minutes)} minutes in all. ${training.calls.length} calls recorded by full optimized analyses with no calibration (${training.used.join(', ')}), then \`learningWorkflow\` wrote calibration \`${learned.version}\`, then ${heldOut.calls.length} held-out calls from analyses of other tickers and dates that loaded it (${heldOut.used.join(', ')}). On the held-out calls, the calibrated prediction each call carried (\`predictedTokens\`) and the uncalibrated estimate for the same call (configured word limit x ${DEFAULT_TOKENS_PER_WORD} tokens per word) are compared with the completion tokens the model produced. Completion tokens are capped by \`max_tokens\` (the limiter's ceiling), so a model that runs on is measured at its cap.`,
         '',
         `**Held-out MAPE: calibrated ${percent(overall.calibrated)}, uncalibrated ${percent(overall.uncalibrated)} (${overall.calls} calls).** Median absolute percentage error (MdAPE, the typical call, which a few very short answers cannot dominate): calibrated ${percent(overall.calibratedMedian)}, uncalibrated ${percent(overall.uncalibratedMedian)}. Of the ${overall.calls} held-out answers, ${overall.ranOn} ran on until \`max_tokens\` stopped them and ${overall.loopStopped} were stopped by the stream monitor when they started repeating themselves (training: ${trainingError.ranOn} and ${trainingError.loopStopped} of ${trainingError.calls}); the others ended by themselves. On the training calls (before learning, every call predicted uncalibrated): MAPE ${percent(trainingError.uncalibrated)}.`,
         '',
