@@ -89,13 +89,11 @@ async function main(): Promise<string> {
     const started = performance.now();
     return await workers.runUntil(async () => {
       const analyse = async (phase: string, runs: Array<[string, string]>, minimumCalls: number) => {
-        const calls: CallSummary[] = [];
-        const used: string[] = [];
-        const runOfCall: string[] = [];
         const results: AnalysisResult[] = [];
-        let calibrationVersion: string | undefined;
+        const used: string[] = [];
+        let callCount = 0;
         for (const [index, [ticker, date]] of runs.entries()) {
-          if (calls.length >= minimumCalls) break;
+          if (callCount >= minimumCalls) break;
           const result: AnalysisResult = await env.client.workflow.execute<typeof analysisWorkflow>(
             'analysisWorkflow',
             {
@@ -110,15 +108,20 @@ async function main(): Promise<string> {
             },
           );
           results.push(result);
-          calls.push(...result.calls);
           used.push(`${ticker} ${date}`);
-          runOfCall.push(...result.calls.map(() => `${ticker} ${date}`));
-          calibrationVersion = result.calibrationVersion;
-          progress(`prediction: ${phase} run ${index + 1} (${ticker} ${date}): ${calls.length} calls so far`);
+          callCount += result.calls.length;
+          progress(`prediction: ${phase} run ${index + 1} (${ticker} ${date}): ${callCount} calls so far`);
         }
-        if (calls.length < minimumCalls)
-          throw new Error(`${phase}: only ${calls.length} calls, fewer than ${minimumCalls}.`);
-        return { calls, used, runOfCall, calibrationVersion, results };
+        if (callCount < minimumCalls)
+          throw new Error(`${phase}: only ${callCount} calls, fewer than ${minimumCalls}.`);
+        // Every call, and the run (ticker and date) each one belongs to, from the runs' results.
+        return {
+          results,
+          used,
+          calls: results.flatMap((result) => result.calls),
+          runOfCall: results.flatMap((result, run) => result.calls.map(() => used[run] ?? '')),
+          calibrationVersion: results.at(-1)?.calibrationVersion,
+        };
       };
 
       const training = await analyse('training', TRAINING, MINIMUM_TRAINING_CALLS);

@@ -22,13 +22,16 @@ export interface RepetitionFound {
 
 /**
  * Incremental detector over a growing text. Each word is compared once: the key of the window ending at it is
- * looked up among the windows seen before, so a long answer costs time and memory linear in its words.
+ * looked up among the windows seen before, so a long answer costs time and memory linear in its words times
+ * the window.
  */
 export class RepetitionDetector {
   private readonly words: { key: string; start: number }[] = [];
   private readonly windows = new Map<string, number>();
   private scanned = 0;
   private found: RepetitionFound | undefined;
+  /** This detector's own copy of the word pattern: `lastIndex` carries where the next scan starts. */
+  private readonly pattern = new RegExp(WORD_PATTERN.source, WORD_PATTERN.flags);
 
   /** `windowWords` below 2 turns the detector off (a single word recurring is ordinary prose). */
   constructor(private readonly windowWords: number) {}
@@ -40,7 +43,7 @@ export class RepetitionDetector {
    */
   update(text: string): RepetitionFound | undefined {
     if (this.found || this.windowWords < 2) return this.found;
-    const pattern = new RegExp(WORD_PATTERN.source, WORD_PATTERN.flags);
+    const pattern = this.pattern;
     pattern.lastIndex = this.scanned;
     for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
       const end = match.index + match[0].length;
