@@ -91,7 +91,11 @@ describe('analysis workflow on a real Temporal dev server', () => {
     assert.ok(tight.ok, tight.ok ? '' : failureMessage(tight.error));
     assertWithinCap(tight.result);
     assert.equal(tight.result.budget.hardCap, 17000);
-    assert.equal(tight.result.calls.length, 12, 'every agent still ran, with less room');
+    assert.equal(
+      tight.result.calls.length,
+      12,
+      `every agent still ran, with less room: ${tight.result.degradations.join('; ')}`,
+    );
     const maxTokens = (result: AnalysisResult, agent: string) =>
       result.calls.find((call) => call.agent === agent)?.maxTokens ?? 0;
     // Every answer's max_tokens is bounded by its word-limit ceiling; the tight budget lowers it further

@@ -37,6 +37,61 @@ function textOf(chunks: StreamedChunk[]): string {
   return chunks.map((chunk) => chunk.choices[0]?.delta.content ?? '').join('');
 }
 
+function contentOf(chunks: StreamedChunk[]): string[] {
+  return chunks.map((chunk) => chunk.choices[0]?.delta.content ?? '').filter((content) => content !== '');
+}
+
+/** Starts a chat request and resolves with the response as soon as its headers arrive. */
+function openChat(
+  server: FakeOpenAiServer,
+  body: Record<string, unknown>,
+  signal?: AbortSignal,
+): Promise<Response> {
+  return fetch(`${server.url}/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    ...(signal ? { signal } : {}),
+  });
+}
+
+/**
+ * Reads the SSE frames of `response` as they arrive, until the stream ends (`broken` when it was cut off) or
+ * `enough` says the test has what it wants.
+ */
+async function readStream(
+  response: Response,
+  enough: (chunks: StreamedChunk[]) => boolean = () => false,
+): Promise<{ chunks: StreamedChunk[]; broken: boolean }> {
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  const chunks: StreamedChunk[] = [];
+  let pending = '';
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return { chunks, broken: false };
+      const frames = (pending + decoder.decode(value, { stream: true })).split('\n\n');
+      pending = frames.pop() ?? '';
+      for (const frame of frames)
+        if (frame.startsWith('data: ') && frame !== 'data: [DONE]')
+          chunks.push(JSON.parse(frame.slice('data: '.length)) as StreamedChunk);
+      if (enough(chunks)) return { chunks, broken: false };
+    }
+  } catch {
+    return { chunks, broken: true };
+  }
+}
+
+function delay(milliseconds: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, milliseconds));
+}
+
+async function waitUntil(condition: () => boolean, what: string): Promise<void> {
+  for (let wait = 0; wait < 300 && !condition(); wait++) await delay(10);
+  assert.ok(condition(), `timed out waiting until ${what}`);
+}
+
 const MARKET_PROMPT: ChatMessage[] = [
   { role: 'system', content: 'You are the market analyst of a trading desk. The trader reads your report.' },
   {
@@ -230,6 +285,297 @@ describe('fake OpenAI server', () => {
     } finally {
       await guarded.close();
     }
+  });
+});
+
+describe('fake OpenAI server as the bill', () => {
+  const streamWithUsage = { stream: true, stream_options: { include_usage: true } };
+  let server: FakeOpenAiServer;
+  before(async () => {
+    server = await startFakeOpenAiServer({ seed: 7 });
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  test('bills a finished stream exactly its usage chunk, whether or not the chunk is sent', async () => {
+    const { chunks } = await postChat(server, { model: 'm', messages: MARKET_PROMPT, ...streamWithUsage });
+    const usage = chunks.at(-1)?.usage;
+    assert.ok(usage && usage.completion_tokens > 0);
+    const expected = { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens };
+    assert.deepEqual(server.requests.at(-1)?.billed, expected);
+    server.enqueueFault({ kind: 'omit-usage' });
+    await postChat(server, { model: 'm', messages: MARKET_PROMPT, ...streamWithUsage });
+    assert.deepEqual(server.requests.at(-1)?.billed, expected, 'omit-usage still bills');
+    await postChat(server, { model: 'm', messages: MARKET_PROMPT, stream: true });
+    assert.deepEqual(server.requests.at(-1)?.billed, expected, 'not asking for usage still bills');
+  });
+
+  test('bills a dropped stream the prompt and only the chunks written before the drop', async () => {
+    server.enqueueFault({ kind: 'drop', afterChunks: 5 });
+    const { chunks, broken } = await readStream(
+      await openChat(server, { model: 'm', messages: MARKET_PROMPT, stream: true }),
+    );
+    assert.ok(broken);
+    assert.equal(contentOf(chunks).length, 5);
+    const billed = server.requests.at(-1)?.billed;
+    assert.equal(billed?.promptTokens, server.countPromptTokens(MARKET_PROMPT));
+    assert.equal(billed?.completionTokens, countTextTokens(textOf(chunks)));
+    assert.ok((billed?.completionTokens ?? 0) > 0);
+  });
+
+  test('bills a client that aborts mid-stream only what was written before it left', async () => {
+    server.setBehaviour({ chunkDelayMs: 40 });
+    try {
+      const controller = new AbortController();
+      const response = await openChat(
+        server,
+        { model: 'm', messages: MARKET_PROMPT, stream: true },
+        controller.signal,
+      );
+      const { chunks } = await readStream(response, (received) => contentOf(received).length >= 3);
+      controller.abort();
+      await waitUntil(() => server.openStreamCount() === 0, 'the server saw the client leave');
+      // Long enough for further chunks to have been written had the server not noticed.
+      await delay(120);
+      const received = countTextTokens(textOf(chunks));
+      assert.equal(server.requests.at(-1)?.billed?.completionTokens, received);
+      assert.ok(received < countTextTokens(server.preview(MARKET_PROMPT).text));
+    } finally {
+      server.setBehaviour({ chunkDelayMs: 0 });
+    }
+  });
+
+  test('bills nothing for requests answered with an error status, or that are not chat streams', async () => {
+    const guarded = await startFakeOpenAiServer({ requireApiKey: 'sk-right' });
+    try {
+      const right = { authorization: 'Bearer sk-right' };
+      const chat = { model: 'm', messages: MARKET_PROMPT, ...streamWithUsage };
+      assert.equal((await postChat(guarded, chat, { authorization: 'Bearer sk-wrong' })).status, 401);
+      guarded.enqueueFault({ kind: 'status', status: 503 });
+      assert.equal((await postChat(guarded, chat, right)).status, 503);
+      assert.equal((await postChat(guarded, { ...chat, stream: false }, right)).status, 400);
+      assert.equal((await fetch(`${guarded.url}/models`, { headers: right })).status, 200);
+      assert.equal(guarded.requests.length, 4);
+      assert.ok(guarded.requests.every((request) => request.billed === undefined));
+      assert.deepEqual(guarded.billedTotals(), {
+        requests: 0,
+        promptTokens: 0,
+        completionTokens: 0,
+        totalTokens: 0,
+      });
+    } finally {
+      await guarded.close();
+    }
+  });
+
+  test('billedTotals sums the bill of every request, or of those a filter keeps', async () => {
+    const fresh = await startFakeOpenAiServer({ seed: 3 });
+    try {
+      const usages: Array<{ model: string; usage: StreamedChunk['usage'] }> = [];
+      for (const [model, messages, limit] of [
+        ['alpha', MARKET_PROMPT, undefined],
+        ['beta', withoutLimit(MARKET_PROMPT), 30],
+        ['alpha', withoutLimit(MARKET_PROMPT), 45],
+      ] as const) {
+        const { chunks } = await postChat(fresh, { model, messages, max_tokens: limit, ...streamWithUsage });
+        usages.push({ model, usage: chunks.at(-1)?.usage });
+      }
+      fresh.enqueueFault({ kind: 'status', status: 500 });
+      await postChat(fresh, { model: 'alpha', messages: MARKET_PROMPT, ...streamWithUsage });
+      const sum = (model?: string): { requests: number; promptTokens: number; completionTokens: number } => {
+        const kept = usages.filter((entry) => model === undefined || entry.model === model);
+        return {
+          requests: kept.length,
+          promptTokens: kept.reduce((total, entry) => total + (entry.usage?.prompt_tokens ?? 0), 0),
+          completionTokens: kept.reduce((total, entry) => total + (entry.usage?.completion_tokens ?? 0), 0),
+        };
+      };
+      const all = sum();
+      assert.deepEqual(fresh.billedTotals(), {
+        ...all,
+        totalTokens: all.promptTokens + all.completionTokens,
+      });
+      const alpha = sum('alpha');
+      assert.equal(alpha.requests, 2);
+      assert.deepEqual(
+        fresh.billedTotals((request) => request.body?.model === 'alpha'),
+        {
+          ...alpha,
+          totalTokens: alpha.promptTokens + alpha.completionTokens,
+        },
+      );
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  test('a foreign tokenizer changes the usage, the bill and where max_tokens cuts', async () => {
+    const foreign = await startFakeOpenAiServer({
+      seed: 7,
+      promptTokenFactor: 1.25,
+      completionTokenFactor: 1.5,
+    });
+    try {
+      const promptTokens = Math.ceil(countChatPromptTokens(MARKET_PROMPT) * 1.25);
+      assert.notEqual(promptTokens, countChatPromptTokens(MARKET_PROMPT));
+      assert.equal(foreign.countPromptTokens(MARKET_PROMPT), promptTokens);
+      const whole = await postChat(foreign, { model: 'm', messages: MARKET_PROMPT, ...streamWithUsage });
+      const usage = whole.chunks.at(-1)?.usage;
+      assert.equal(usage?.prompt_tokens, promptTokens);
+      assert.equal(usage?.completion_tokens, Math.ceil(countTextTokens(textOf(whole.chunks)) * 1.5));
+      assert.deepEqual(foreign.requests.at(-1)?.billed, {
+        promptTokens,
+        completionTokens: usage?.completion_tokens,
+      });
+
+      // 16 o200k tokens count as 24 server tokens and a 17th would make 26, so max_tokens 25 keeps 16.
+      const cut = await postChat(foreign, {
+        model: 'm',
+        messages: withoutLimit(MARKET_PROMPT),
+        max_tokens: 25,
+        ...streamWithUsage,
+      });
+      assert.equal(
+        cut.chunks.find((chunk) => chunk.choices[0]?.finish_reason)?.choices[0]?.finish_reason,
+        'length',
+      );
+      assert.equal(countTextTokens(textOf(cut.chunks)), 16);
+      assert.equal(cut.chunks.at(-1)?.usage?.completion_tokens, 24);
+      assert.equal(foreign.requests.at(-1)?.billed?.completionTokens, 24);
+    } finally {
+      await foreign.close();
+    }
+  });
+
+  test('tokensPerChunk puts exactly that many tokens in every chunk but the last', async () => {
+    const batching = await startFakeOpenAiServer({ seed: 7, tokensPerChunk: 4 });
+    try {
+      const { chunks } = await postChat(batching, {
+        model: 'm',
+        messages: MARKET_PROMPT,
+        ...streamWithUsage,
+      });
+      const contents = contentOf(chunks);
+      const text = contents.join('');
+      assert.equal(text, batching.preview(MARKET_PROMPT).text);
+      const total = countTextTokens(text);
+      assert.equal(contents.length, Math.ceil(total / 4));
+      // Chunks are whole tokens, so each prefix of the stream encodes to a multiple of 4 tokens.
+      let prefix = '';
+      for (const [index, content] of contents.slice(0, -1).entries()) {
+        prefix += content;
+        assert.equal(countTextTokens(prefix), 4 * (index + 1), `after chunk ${index}`);
+      }
+      assert.equal(chunks.at(-1)?.usage?.completion_tokens, total);
+    } finally {
+      await batching.close();
+    }
+  });
+
+  test('firstChunkDelayMs sends the headers, then pauses before the first chunk', async () => {
+    const slow = await startFakeOpenAiServer({ seed: 7, firstChunkDelayMs: 500 });
+    try {
+      const response = await openChat(slow, { model: 'm', messages: MARKET_PROMPT, stream: true });
+      const headersAt = performance.now();
+      assert.equal(response.status, 200);
+      await readStream(response, (received) => received.length > 0);
+      const pause = performance.now() - headersAt;
+      assert.ok(pause >= 300, `first chunk ${Math.round(pause)} ms after the headers`);
+    } finally {
+      await slow.close();
+    }
+  });
+});
+
+describe('fake OpenAI server with few slots', () => {
+  const chat = (model: string): Record<string, unknown> => ({ model, messages: MARKET_PROMPT, stream: true });
+
+  test('serves one stream at a time, in arrival order, writing nothing to those waiting', async () => {
+    const busy = await startFakeOpenAiServer({ seed: 7, slots: 1, chunkDelayMs: 5 });
+    try {
+      const served = (model: string): Promise<{ headersAt: number; endedAt: number; model?: string }> =>
+        openChat(busy, chat(model)).then(async (response) => {
+          const headersAt = performance.now();
+          const { chunks } = await readStream(response);
+          return { headersAt, endedAt: performance.now(), model: (chunks[0] as { model?: string }).model };
+        });
+      const first = served('first');
+      await waitUntil(() => busy.openStreamCount() === 1, 'the first stream started');
+      const second = served('second');
+      await waitUntil(() => busy.queuedRequestCount() === 1, 'the second request waits');
+      const third = served('third');
+      await waitUntil(() => busy.queuedRequestCount() === 2, 'the third request waits');
+      assert.equal(busy.openStreamCount(), 1);
+      assert.equal(busy.requests[1]?.billed, undefined, 'a waiting request is not billed yet');
+
+      const [one, two, three] = await Promise.all([first, second, third]);
+      assert.deepEqual([one.model, two.model, three.model], ['first', 'second', 'third']);
+      assert.ok(two.headersAt >= one.endedAt, 'the second answer began after the first ended');
+      assert.ok(three.headersAt >= two.endedAt, 'the third answer began after the second ended');
+      assert.equal(busy.queuedRequestCount(), 0);
+      assert.equal(busy.billedTotals().requests, 3);
+    } finally {
+      await busy.close();
+    }
+  });
+
+  test('a waiting request whose client leaves is never served nor billed', async () => {
+    const busy = await startFakeOpenAiServer({ seed: 7, slots: 1 });
+    try {
+      busy.enqueueFault({ kind: 'hang', afterChunks: 2 });
+      const holder = new AbortController();
+      const hung = await readStream(
+        await openChat(busy, chat('hung'), holder.signal),
+        (received) => contentOf(received).length >= 2,
+      );
+      const leaver = new AbortController();
+      const leaving = openChat(busy, chat('leaver'), leaver.signal).then(
+        () => 'answered',
+        () => 'failed',
+      );
+      await waitUntil(() => busy.queuedRequestCount() === 1, 'the second request waits');
+      leaver.abort();
+      assert.equal(await leaving, 'failed');
+      await waitUntil(() => busy.queuedRequestCount() === 0, 'the request left the queue');
+      assert.equal(busy.openStreamCount(), 1, 'only the hung stream holds the slot');
+
+      holder.abort();
+      await waitUntil(() => busy.openStreamCount() === 0, 'the hung stream closed');
+      const next = await postChat(busy, chat('next'));
+      assert.equal(next.status, 200);
+      assert.ok(next.raw.endsWith('data: [DONE]\n\n'), 'the freed slot serves the next request');
+
+      assert.deepEqual(
+        busy.requests.map((request) => request.body?.model),
+        ['hung', 'leaver', 'next'],
+      );
+      assert.equal(busy.requests[1]?.billed, undefined);
+      assert.equal(busy.requests[0]?.billed?.completionTokens, countTextTokens(textOf(hung.chunks)));
+      assert.equal(busy.billedTotals().requests, 2);
+    } finally {
+      await busy.close();
+    }
+  });
+
+  test('close ends hung streams and waiting requests alike', async () => {
+    const busy = await startFakeOpenAiServer({ seed: 7, slots: 1 });
+    busy.enqueueFault({ kind: 'hang', afterChunks: 1 });
+    const hungResponse = await openChat(busy, chat('hung'));
+    const waiting = openChat(busy, chat('waiting')).then(
+      () => 'answered',
+      () => 'failed',
+    );
+    await waitUntil(() => busy.queuedRequestCount() === 1, 'the second request waits');
+    const closed = await Promise.race([
+      busy.close().then(() => 'closed'),
+      delay(3000).then(() => 'still open'),
+    ]);
+    assert.equal(closed, 'closed');
+    assert.equal(busy.queuedRequestCount(), 0);
+    assert.equal(busy.openStreamCount(), 0);
+    assert.equal((await readStream(hungResponse)).broken, true);
+    assert.equal(await waiting, 'failed');
   });
 });
 

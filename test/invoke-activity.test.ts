@@ -47,7 +47,7 @@ async function runInvoke(
     onHeartbeat?.(details, environment);
   });
   const activity = createInvokeActivity({
-    providers: { openai: createOpenAiProvider({ baseUrl: server.url, timeoutMs: 5000 }) },
+    providers: { openai: createOpenAiProvider({ baseUrl: server.url, firstByteTimeoutMs: 5000, idleTimeoutMs: 5000 }) },
     counterFor: () => counter,
   });
   const promptTokens = countChatPromptTokens(MESSAGES);
@@ -61,6 +61,8 @@ async function runInvoke(
       maxTokens: 1500,
       promptTokens,
       spendCeiling: promptTokens + 1500,
+      // This server counts as tokenflow does (o200k_base): a learned drift of 1.
+      drift: { prompt: 1, completion: 1 },
       ...input,
     };
     const result = await environment.run<[InvokeInput], InvokeResult, typeof activity.invokeModel>(
@@ -109,7 +111,28 @@ describe('invoke activity', () => {
     assert.equal(result.attempt, 1);
     assert.equal(result.lostTokens, 0);
     assert.ok(result.latencyMs >= 0);
-    assert.deepEqual(heartbeats[0], { attempt: 1, outputTokens: 0, inputTokens: 0, lostTokens: 0 });
+    assert.deepEqual(
+      heartbeats[0],
+      {
+        attempt: 1,
+        attempts: [],
+        current: { promptTokens, completionTokens: 0, maxTokens: 1500 },
+        lostTokens: 0,
+        inputTokens: promptTokens,
+        outputTokens: 0,
+      },
+      'the prompt is on the bill from the first heartbeat, sent as the request goes out',
+    );
+    assert.deepEqual(result.attempts, [
+      {
+        attempt: 1,
+        outcome: 'completed',
+        promptTokens,
+        completionTokens: result.usage.outputTokens,
+        source: 'server',
+      },
+    ]);
+    assert.deepEqual(result.localUsage, { inputTokens: promptTokens, outputTokens: countTextTokens(result.text) });
     assert.ok(heartbeats.length > 10, `heartbeats on every delta, got ${heartbeats.length}`);
     const counts = heartbeats.map((heartbeat) => heartbeat.outputTokens);
     assert.deepEqual(
@@ -129,10 +152,38 @@ describe('invoke activity', () => {
     server.enqueueFault({ kind: 'omit-usage' });
     const { result } = await runInvoke(server, { promptTokens: 77 });
     assert.ok(result);
-    assert.equal(result.usageSource, 'counted');
+    assert.equal(result.usageSource, 'estimated');
     assert.equal(result.usage.inputTokens, 77, 'the optimizer count stands in for the prompt');
     assert.equal(result.usage.outputTokens, countTextTokens(result.text));
     assert.equal(result.usage.cachedInputTokens, undefined, 'unknown stays undefined');
+  });
+
+  test('estimates scale by the learned drift and err toward the bill while none is learned', async () => {
+    server.enqueueFault({ kind: 'omit-usage' });
+    const learned = await runInvoke(server, { promptTokens: 100, drift: { prompt: 1.2, completion: 1.1 } });
+    assert.ok(learned.result);
+    assert.equal(learned.result.usage.inputTokens, 120);
+    assert.equal(learned.result.usage.outputTokens, Math.ceil(countTextTokens(learned.result.text) * 1.1));
+
+    server.enqueueFault({ kind: 'omit-usage' });
+    const unlearned = await runInvoke(server, { promptTokens: 100, drift: undefined });
+    assert.ok(unlearned.result);
+    assert.equal(unlearned.result.usage.inputTokens, 115, 'the conservative default before any drift is known');
+    assert.ok(unlearned.result.usage.outputTokens > countTextTokens(unlearned.result.text));
+  });
+
+  test('the number of streamed chunks is a floor for an estimated completion', async () => {
+    // One word per chunk and a drift that says the server counts far fewer tokens than we do.
+    server.setBehaviour({ tokensPerChunk: 1 });
+    server.enqueueFault({ kind: 'omit-usage' });
+    try {
+      const { result } = await runInvoke(server, { drift: { prompt: 1, completion: 0.2 } });
+      assert.ok(result);
+      const chunks = countTextTokens(result.text);
+      assert.equal(result.usage.outputTokens, chunks, 'each chunk carried at least one token');
+    } finally {
+      server.setBehaviour({ tokensPerChunk: undefined });
+    }
   });
 
   test('the server stopping at max_tokens is reported as a limit stop', async () => {
@@ -153,7 +204,7 @@ describe('invoke activity', () => {
         assert.equal(server.requests.at(-1)?.body?.max_tokens, 40);
         assert.equal(result.finishReason, 'limit');
         assert.equal(result.stoppedByLimit, true);
-        assert.equal(result.usageSource, 'counted');
+        assert.equal(result.usageSource, 'estimated');
         assert.equal(result.usage.outputTokens, countTextTokens(result.text));
         assert.ok(
           result.usage.outputTokens > 40 && result.usage.outputTokens <= 40 + 12,
@@ -176,7 +227,7 @@ describe('invoke activity', () => {
     assert.equal(result.finishReason, 'repetition');
     assert.equal(result.stoppedByLimit, false);
     assert.equal(result.text, paragraph, 'the answer ends before the repeat, its markup line dropped');
-    assert.equal(result.usageSource, 'counted');
+    assert.equal(result.usageSource, 'estimated');
     // Paid: the paragraph, the start of its repeat (the window) and at most a chunk more, far below the cap.
     const paid = result.usage.outputTokens;
     assert.ok(paid > countTextTokens(paragraph), `${paid} tokens include the repeat's start`);
@@ -236,14 +287,27 @@ describe('invoke activity', () => {
       `lost ${lost} should include the prompt (${promptTokens}) and partial output`,
     );
     const last = heartbeats.at(-1)!;
-    assert.equal(last.inputTokens, promptTokens);
-    assert.ok(last.outputTokens > 0);
-    assert.equal(last.lostTokens + last.inputTokens + last.outputTokens, lost);
+    assert.equal(last.current, undefined, 'the attempt has ended');
+    assert.equal(last.lostTokens, lost);
+    const [record] = last.attempts;
+    assert.equal(record?.outcome, 'failed');
+    assert.equal(record?.failureType, 'StreamDropped');
+    assert.equal(record?.promptTokens, promptTokens);
+    assert.ok((record?.completionTokens ?? 0) > 0);
+    const billed = server.requests.at(-1)?.billed;
+    assert.ok(billed, 'the server billed the dropped stream');
+    assert.equal(record?.promptTokens, billed.promptTokens);
+    assert.ok(
+      Math.abs((record?.completionTokens ?? 0) - billed.completionTokens) <= 2,
+      `estimated ${record?.completionTokens}, billed ${billed.completionTokens}`,
+    );
   });
 
   test('a retry reads the last heartbeat and reports the lost attempt', async () => {
     const previous: InvokeHeartbeat = {
-      attempt: 1,
+      attempt: 2,
+      attempts: [{ attempt: 1, outcome: 'failed', promptTokens: 0, completionTokens: 10, source: 'estimated' }],
+      current: { promptTokens, completionTokens: 50, maxTokens: 1500 },
       inputTokens: promptTokens,
       outputTokens: 50,
       lostTokens: 10,
@@ -252,15 +316,23 @@ describe('invoke activity', () => {
       server,
       { maxTokens: 1500, spendCeiling: promptTokens + 400 },
       {
-        attempt: 2,
+        attempt: 3,
         heartbeatDetails: previous,
       },
     );
     assert.ok(result);
     const lost = 10 + promptTokens + 50;
-    assert.equal(result.attempt, 2);
+    assert.equal(result.attempt, 3);
     assert.equal(result.lostTokens, lost);
-    assert.deepEqual(heartbeats[0], { attempt: 2, outputTokens: 0, inputTokens: 0, lostTokens: lost });
+    assert.deepEqual(
+      result.attempts?.slice(0, 2),
+      [
+        { attempt: 1, outcome: 'failed', promptTokens: 0, completionTokens: 10, source: 'estimated' },
+        { attempt: 2, outcome: 'lost', promptTokens, completionTokens: 50, source: 'estimated' },
+      ],
+      'the attempt its worker lost is recorded as lost, with what it had spent',
+    );
+    assert.equal(heartbeats[0]?.lostTokens, lost);
     assert.equal(
       server.requests.at(-1)?.body?.max_tokens,
       400 - lost,
@@ -275,6 +347,7 @@ describe('invoke activity', () => {
       { spendCeiling: promptTokens + 100 },
       {
         attempt: 3,
+        // The shape older workers heartbeated: totals only.
         heartbeatDetails: { attempt: 2, inputTokens: 60, outputTokens: 30, lostTokens: 0 },
       },
     );
@@ -296,7 +369,10 @@ describe('invoke activity', () => {
       }
     });
     assert.ok(error instanceof CancelledFailure, `expected a CancelledFailure, got ${String(error)}`);
-    assert.ok(heartbeats.at(-1)!.outputTokens > 0, 'the last heartbeat keeps the partial tokens');
+    const details = error.details[0] as { lostTokens: number; attempts: Array<{ outcome: string }> };
+    assert.equal(details.attempts[0]?.outcome, 'cancelled');
+    assert.ok(details.lostTokens > promptTokens, 'the cancelled attempt reports its prompt and partial answer');
+    assert.equal(heartbeats.at(-1)!.attempts[0]?.outcome, 'cancelled');
     for (let wait = 0; wait < 50 && server.openStreamCount() > 0; wait++)
       await new Promise((resolve) => setTimeout(resolve, 10));
     assert.equal(server.openStreamCount(), 0, 'the connection was closed');
@@ -312,8 +388,47 @@ describe('invoke activity', () => {
     const lastHeartbeat = first.heartbeats.at(-1)!;
     const second = await runInvoke(server, {}, { attempt: 2, heartbeatDetails: lastHeartbeat });
     assert.ok(second.result);
-    assert.equal(second.result.lostTokens, lastHeartbeat.inputTokens + lastHeartbeat.outputTokens);
+    assert.equal(second.result.lostTokens, lastHeartbeat.lostTokens);
     assert.ok(second.result.lostTokens > promptTokens);
+  });
+
+  test('a retry whose predecessor left no heartbeat is charged its whole reservation, never 0', async () => {
+    const { result } = await runInvoke(
+      server,
+      { maxTokens: 300, spendCeiling: 2 * (promptTokens + 300) },
+      { attempt: 2, heartbeatDetails: undefined },
+    );
+    assert.ok(result);
+    assert.deepEqual(result.attempts?.[0], {
+      attempt: 1,
+      outcome: 'lost',
+      promptTokens,
+      completionTokens: 300,
+      source: 'reserved',
+    });
+    assert.equal(result.lostTokens, promptTokens + 300);
+  });
+
+  test('heartbeats keep coming while a busy server holds the request without a byte', async () => {
+    const busy = await startFakeOpenAiServer({ seed: 5, slots: 1, chunkDelayMs: 20 });
+    try {
+      const blocker = fetch(`${busy.url}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gpt-4o-mini', messages: MESSAGES, stream: true, max_tokens: 120 }),
+      }).then(async (response) => response.text());
+      while (busy.openStreamCount() === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      const { result, heartbeats } = await runInvoke(busy, { maxTokens: 40 }, { heartbeatTimeoutMs: 600 });
+      await blocker;
+      assert.ok(result);
+      const beforeFirstToken = heartbeats.filter((heartbeat) => heartbeat.outputTokens === 0);
+      assert.ok(
+        beforeFirstToken.length >= 3,
+        `${beforeFirstToken.length} heartbeats while queued behind another stream`,
+      );
+    } finally {
+      await busy.close();
+    }
   });
 
   test('a provider missing on this worker fails non-retryably', async () => {

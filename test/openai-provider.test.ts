@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import { createServer } from 'node:net';
 import type { ChatMessage } from '../src/core/types';
 import { createOpenAiProvider, parseRetryAfter } from '../src/llm/openai-provider';
@@ -30,7 +31,7 @@ describe('OpenAI provider against the fake server', () => {
   let provider: ChatProvider;
   before(async () => {
     server = await startFakeOpenAiServer({ seed: 11 });
-    provider = createOpenAiProvider({ baseUrl: server.url, timeoutMs: 5000 });
+    provider = createOpenAiProvider({ baseUrl: server.url, firstByteTimeoutMs: 5000, idleTimeoutMs: 5000 });
   });
   after(async () => {
     await server.close();
@@ -117,7 +118,12 @@ describe('OpenAI provider against the fake server', () => {
     try {
       const wrongKey = 'sk-wrong-key-12345';
       const error = await streamError(
-        createOpenAiProvider({ baseUrl: guarded.url, apiKey: wrongKey, timeoutMs: 5000 }),
+        createOpenAiProvider({
+          baseUrl: guarded.url,
+          apiKey: wrongKey,
+          firstByteTimeoutMs: 5000,
+          idleTimeoutMs: 5000,
+        }),
       );
       assert.equal(error.type, 'AuthenticationFailed');
       assert.equal(error.retryable, false);
@@ -136,7 +142,12 @@ describe('OpenAI provider against the fake server', () => {
 
   test('a 400 keeps the server explanation but scrubs the key from it', async () => {
     const key = 'sk-echoed-key';
-    const echoing = createOpenAiProvider({ baseUrl: server.url, apiKey: key, timeoutMs: 5000 });
+    const echoing = createOpenAiProvider({
+      baseUrl: server.url,
+      apiKey: key,
+      firstByteTimeoutMs: 5000,
+      idleTimeoutMs: 5000,
+    });
     server.enqueueFault({
       kind: 'status',
       status: 400,
@@ -170,7 +181,11 @@ describe('OpenAI provider against the fake server', () => {
   test('a refused connection is a retryable ConnectionError', async () => {
     const port = await freePort();
     const error = await streamError(
-      createOpenAiProvider({ baseUrl: `http://127.0.0.1:${port}/v1`, timeoutMs: 2000 }),
+      createOpenAiProvider({
+        baseUrl: `http://127.0.0.1:${port}/v1`,
+        firstByteTimeoutMs: 2000,
+        idleTimeoutMs: 2000,
+      }),
     );
     assert.equal(error.type, 'ConnectionError');
     assert.equal(error.retryable, true);
@@ -192,14 +207,107 @@ describe('OpenAI provider against the fake server', () => {
     assert.equal(server.openStreamCount(), 0);
   });
 
-  test('a stream silent for longer than the timeout is abandoned as StreamDropped', async () => {
-    const impatient = createOpenAiProvider({ baseUrl: server.url, timeoutMs: 300 });
+  test('a stream silent mid-answer for longer than the idle timeout is abandoned as StreamDropped', async () => {
+    const impatient = createOpenAiProvider({
+      baseUrl: server.url,
+      firstByteTimeoutMs: 5000,
+      idleTimeoutMs: 300,
+    });
     server.enqueueFault({ kind: 'hang', afterChunks: 2 });
     const startedAt = Date.now();
     const error = await streamError(impatient);
     assert.equal(error.type, 'StreamDropped');
+    assert.equal(error.retryable, true);
+    assert.match(error.message, /silent for 0\.3 s/);
+    assert.match(error.message, /openai\.idleTimeoutSeconds/);
     assert.ok(Date.now() - startedAt >= 290);
   });
+
+  test('a slow but steady stream longer than the idle and first-byte timeouts in total completes', async () => {
+    const impatient = createOpenAiProvider({
+      baseUrl: server.url,
+      firstByteTimeoutMs: 300,
+      idleTimeoutMs: 300,
+    });
+    server.setBehaviour({ chunkDelayMs: 100 });
+    try {
+      const startedAt = Date.now();
+      let deltas = 0;
+      const result = await impatient.stream(
+        { model: 'gpt-4o-mini', messages: MESSAGES, maxTokens: 40 },
+        () => (deltas += 1),
+      );
+      assert.equal(result.finishReason, 'length');
+      assert.ok(deltas > 10, `${deltas} deltas`);
+      const elapsed = Date.now() - startedAt;
+      assert.ok(elapsed > 900, `the stream took ${elapsed} ms, three times the idle timeout`);
+    } finally {
+      server.setBehaviour({ chunkDelayMs: 0 });
+    }
+  });
+
+  test('sends the call id as x-tokenflow-call-id, and no such header without one', async () => {
+    await provider.stream(
+      { model: 'gpt-4o-mini', messages: MESSAGES, maxTokens: 20, callId: 'test-run/market_analyst/0' },
+      () => undefined,
+    );
+    assert.equal(server.requests.at(-1)?.headers['x-tokenflow-call-id'], 'test-run/market_analyst/0');
+    await provider.stream({ model: 'gpt-4o-mini', messages: MESSAGES, maxTokens: 20 }, () => undefined);
+    assert.equal(server.requests.at(-1)?.headers['x-tokenflow-call-id'], undefined);
+  });
+});
+
+describe('OpenAI provider against a server that holds the request', () => {
+  /** A server that records each request, optionally sends the headers of a stream, and then says nothing. */
+  async function startSilentServer(sendHeaders: boolean) {
+    const received: IncomingMessage[] = [];
+    const server = createHttpServer((request, response) => {
+      received.push(request);
+      if (sendHeaders) {
+        response.writeHead(200, { 'content-type': 'text/event-stream' });
+        response.flushHeaders();
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    return {
+      url: `http://127.0.0.1:${port}/v1`,
+      received,
+      close: () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    };
+  }
+
+  for (const [situation, sendHeaders] of [
+    ['sends nothing at all', false],
+    ['sends headers and then no chunk', true],
+  ] as const) {
+    test(`a retryable FirstByteTimeout naming the setting when the server ${situation}`, async () => {
+      const silent = await startSilentServer(sendHeaders);
+      try {
+        const impatient = createOpenAiProvider({
+          baseUrl: silent.url,
+          firstByteTimeoutMs: 300,
+          idleTimeoutMs: 5000,
+        });
+        const startedAt = Date.now();
+        const error = await streamError(impatient);
+        const elapsed = Date.now() - startedAt;
+        assert.equal(error.type, 'FirstByteTimeout');
+        assert.equal(error.retryable, true);
+        assert.match(error.message, /sent nothing for 0\.3 s/);
+        assert.match(error.message, /openai\.firstByteTimeoutSeconds/);
+        assert.ok(elapsed >= 290 && elapsed < 3000, `gave up after ${elapsed} ms`);
+        assert.equal(silent.received.length, 1, 'one request, no client-side retry');
+      } finally {
+        await silent.close();
+      }
+    });
+  }
 });
 
 describe('parseRetryAfter', () => {

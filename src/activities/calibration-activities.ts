@@ -1,6 +1,8 @@
 import { AGENT_NAMES } from '../core/agents';
 import type { AgentUsageProfile, LearningInputs, RecordedAnswer } from '../core/calibration';
 import { isRepairCall } from '../core/agents';
+import { USAGE_SOURCE } from '../core/ledger';
+import { emptyDrift, observeDrift, type TokenizerDrift } from '../core/tokenizer-drift';
 import type { UsageRecord } from '../core/types';
 import type { Calibration } from '../core/run-types';
 import type { AppConfig } from '../config/schema';
@@ -23,6 +25,26 @@ function recordedAnswer(record: UsageRecord): RecordedAnswer {
     truncated: record.truncated,
     ...(record.finishReason !== undefined ? { finishReason: record.finishReason } : {}),
   };
+}
+
+/** Per model, the tokenizer drift of recent calls whose usage the server reported beside tokenflow's own count. */
+function learnTokenizerDrift(
+  records: readonly UsageRecord[],
+  model: string | undefined,
+): Record<string, TokenizerDrift> {
+  const drift: Record<string, TokenizerDrift> = {};
+  for (const record of records) {
+    if (record.usageSource !== USAGE_SOURCE.server) continue;
+    if (record.localPromptTokens === undefined || record.localCompletionTokens === undefined) continue;
+    if (model !== undefined && record.model !== model) continue;
+    drift[record.model] = observeDrift(drift[record.model] ?? emptyDrift(), {
+      localPromptTokens: record.localPromptTokens,
+      serverPromptTokens: record.promptTokens,
+      localCompletionTokens: record.localCompletionTokens,
+      serverCompletionTokens: record.completionTokens,
+    });
+  }
+  return drift;
 }
 
 /** Activities of the learning loop: read recorded usage, save and load calibration versions. */
@@ -69,6 +91,7 @@ export function createCalibrationActivities(deps: { store: UsageStore; config: A
       return {
         profiles,
         base,
+        tokenizerDrift: learnTokenizerDrift(store.listUsage({ limit: window * 12 }), scope.model),
         previous: store.activeCalibration(),
         minimumSamples: config.learning.minimumSamples,
         maximumAdjustment: config.learning.maximumAdjustment,

@@ -1,7 +1,17 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { AgentName } from '../core/agents';
-import type { ChatMessage, TokenCounter } from '../core/types';
+import {
+  ATTEMPT_OUTCOME,
+  USAGE_SOURCE,
+  attemptsFromHeartbeat,
+  attemptsTokens,
+  type AttemptProgress,
+  type AttemptRecord,
+  type UsageSource,
+} from '../core/ledger';
 import { answerBeforeRepeat, RepetitionDetector, type RepetitionFound } from '../core/repetition-detector';
+import { UNLEARNED_ESTIMATE_FACTOR, estimateServerTokens } from '../core/tokenizer-drift';
+import type { ChatMessage, TokenCounter } from '../core/types';
 import { ProviderError, type ChatProvider, type ChatResult, type FinishReason } from '../llm/provider';
 
 /** One model call as the workflow asks for it. Plain JSON; holds no secrets. */
@@ -14,13 +24,18 @@ export interface InvokeInput {
   messages: ChatMessage[];
   /** Completion ceiling the predictive limiter set for this call. */
   maxTokens: number;
-  /** Prompt tokens as the optimizer counted them with the model's tokenizer. */
+  /** Prompt tokens as the optimizer counted them with tokenflow's tokenizer for the model. */
   promptTokens: number;
   /**
    * Tokens the workflow reserved for this call, retries included. Each attempt asks for at most what is left
    * of it after the prompt and the tokens of earlier, lost attempts.
    */
   spendCeiling: number;
+  /**
+   * Server tokens per local token, as the run has learned them for this endpoint (tokenizer drift); absent
+   * while unknown. Estimates then err toward the bill ({@link UNLEARNED_ESTIMATE_FACTOR}).
+   */
+  drift?: { prompt?: number; completion?: number };
   temperature?: number;
   /** Structured output: constrain the answer to JSON matching this schema (the decision repair uses it). */
   jsonSchema?: Readonly<Record<string, unknown>>;
@@ -35,9 +50,15 @@ export interface InvokeInput {
 /** What one successful call returns to the workflow. */
 export interface InvokeResult {
   text: string;
+  /** What this attempt put on the bill: the server's figures, or estimates (see `usageSource`). */
   usage: { inputTokens: number; outputTokens: number; cachedInputTokens?: number };
-  /** `server` when the endpoint reported usage, `counted` when we counted with the model's tokenizer. */
-  usageSource: 'server' | 'counted';
+  /** `server` when the endpoint reported usage, `estimated` when tokenflow counted (and scaled by drift). */
+  usageSource: UsageSource;
+  /**
+   * tokenflow's own count of the same prompt and answer, from which the workflow learns the drift. Absent in
+   * results recorded by older workers (histories replay them).
+   */
+  localUsage?: { inputTokens: number; outputTokens: number };
   /**
    * `repetition` when the stream monitor stopped an answer that had started repeating itself: `text` ends
    * before the repeat, while `usage` counts every token streamed (they were paid for).
@@ -47,26 +68,34 @@ export interface InvokeResult {
   stoppedByLimit: boolean;
   /** Temporal attempt that succeeded (1 on the first try). */
   attempt: number;
-  /** Tokens spent by earlier, failed attempts of this call; they count against the budget too. */
+  /** Tokens spent by earlier attempts of this call; they count against the budget too. */
   lostTokens: number;
+  /** Every attempt of the call, this one last; absent in results recorded by older workers. */
+  attempts?: AttemptRecord[];
   latencyMs: number;
 }
 
 /**
- * Heartbeat details of an invoke attempt. The next attempt reads them to learn what a lost attempt spent:
- * `lostTokens` is what attempts before this one lost, `inputTokens`/`outputTokens` what this one has spent so
- * far (input counts once the server has started answering).
+ * Heartbeat details of an invoke attempt. If the worker dies, the next attempt reads the last ones it sent:
+ * `attempts` holds the attempts that ended (this one too once it has), `current` what this one has spent so
+ * far. The prompt counts from the first heartbeat, sent as the request goes out: a server bills a prompt it
+ * has started on, and the ledger errs toward the bill.
+ *
+ * `lostTokens`, `inputTokens` and `outputTokens` repeat those totals in the shape older workflow code reads.
  */
 export interface InvokeHeartbeat {
   attempt: number;
-  outputTokens: number;
-  inputTokens: number;
+  attempts: AttemptRecord[];
+  current?: AttemptProgress;
   lostTokens: number;
+  inputTokens: number;
+  outputTokens: number;
 }
 
-/** Details of every failure the invoke activity throws, so the workflow settles the tokens it lost. */
+/** Details of every failure the invoke activity throws, so the workflow settles and records what was spent. */
 export interface InvokeFailureDetails {
   lostTokens: number;
+  attempts: AttemptRecord[];
 }
 
 export interface InvokeActivityDependencies {
@@ -75,20 +104,23 @@ export interface InvokeActivityDependencies {
   counterFor: (model: string) => TokenCounter;
   /**
    * Least time between two heartbeats sent for streamed deltas; 0 (the default) heartbeats on every delta and
-   * leaves throttling to the SDK. Heartbeats at the start and before a failure are always sent.
+   * leaves throttling to the SDK. Heartbeats at the start, while waiting and before a failure are always sent.
    */
   heartbeatEveryMs?: number;
 }
 
 /** Below this many completion tokens an answer is not worth asking for. */
 export const MINIMUM_ATTEMPT_TOKENS = 16;
+/** Longest pause between two heartbeats while an attempt waits for a busy server's first byte. */
+const WAITING_HEARTBEAT_MS = 1000;
 
 /**
- * Builds the invoke step of the token pipeline: streams one model call, heartbeating the live token count,
- * stops the stream when it runs past its ceiling or starts repeating itself (the stream monitor) or when the
- * activity is cancelled, and reports the tokens of lost attempts. Temporal owns retries: provider errors
- * become `ApplicationFailure`s typed with the provider's error type, retryable or not, honouring
- * `retry-after` through `nextRetryDelay`.
+ * Builds the invoke step of the token pipeline: streams one model call, heartbeating what it has put on the
+ * bill (also while a busy server holds the request), stops the stream when it runs past its ceiling or starts
+ * repeating itself (the stream monitor) or when the activity is cancelled, and accounts for every attempt:
+ * completed, failed, cancelled, or lost with a worker that died. Temporal owns retries: provider errors become
+ * `ApplicationFailure`s typed with the provider's error type, retryable or not, honouring `retry-after`
+ * through `nextRetryDelay`.
  */
 export function createInvokeActivity(deps: InvokeActivityDependencies) {
   const heartbeatEveryMs = deps.heartbeatEveryMs ?? 0;
@@ -98,7 +130,21 @@ export function createInvokeActivity(deps: InvokeActivityDependencies) {
       const context = Context.current();
       const attempt = context.info.attempt;
       const startedAt = Date.now();
-      const lostBefore = attempt > 1 ? lostTokensFromHeartbeat(context.info.heartbeatDetails) : 0;
+      const factors = {
+        prompt: input.drift?.prompt ?? UNLEARNED_ESTIMATE_FACTOR,
+        completion: input.drift?.completion ?? UNLEARNED_ESTIMATE_FACTOR,
+      };
+      const promptEstimate = estimateServerTokens(input.promptTokens, factors.prompt);
+      const earlier = attemptsFromHeartbeat(context.info.heartbeatDetails, attempt, {
+        promptTokens: promptEstimate,
+        maxTokens: input.maxTokens,
+        spendCeiling: input.spendCeiling,
+      });
+      const lostBefore = attemptsTokens(earlier);
+      const failureDetails = (attempts: AttemptRecord[]): InvokeFailureDetails => ({
+        lostTokens: attemptsTokens(attempts),
+        attempts,
+      });
 
       const provider = deps.providers[input.provider];
       if (!provider) {
@@ -106,54 +152,75 @@ export function createInvokeActivity(deps: InvokeActivityDependencies) {
           message: `No "${input.provider}" model provider is configured on this worker; start the worker with that provider or route the call to one that has it.`,
           type: 'ProviderNotConfigured',
           nonRetryable: true,
-          details: [{ lostTokens: lostBefore } satisfies InvokeFailureDetails],
+          details: [failureDetails(earlier)],
         });
       }
 
-      const attemptMaxTokens = Math.min(
-        input.maxTokens,
-        input.spendCeiling - lostBefore - input.promptTokens,
-      );
+      const attemptMaxTokens = Math.min(input.maxTokens, input.spendCeiling - lostBefore - promptEstimate);
       if (attemptMaxTokens < MINIMUM_ATTEMPT_TOKENS) {
         throw ApplicationFailure.create({
           message:
             `The ${input.agent.replace(/_/g, ' ')} call has ${Math.max(0, attemptMaxTokens)} response tokens left of the ${input.spendCeiling} reserved for it ` +
-            `(prompt ${input.promptTokens}, lost to failed attempts ${lostBefore}); raise the run budget or shorten the prompt.`,
+            `(prompt ${promptEstimate}, spent by earlier attempts ${lostBefore}); raise the run budget or shorten the prompt.`,
           type: 'BudgetExhausted',
           nonRetryable: true,
-          details: [{ lostTokens: lostBefore } satisfies InvokeFailureDetails],
+          details: [failureDetails(earlier)],
         });
       }
 
       const counter = deps.counterFor(input.model);
       const live = new LiveTokenCount(counter);
       let text = '';
+      let chunks = 0;
       let started = false;
       let stoppedByMonitor = false;
       // Off (it finds nothing) when the window is absent or below 2 words.
       const repetition = new RepetitionDetector(input.repetitionWindowWords ?? 0);
       let repeat: RepetitionFound | undefined;
+      // The monitor's own ceiling check uses the best estimate (the learned drift, else none), so that a server
+      // that honours max_tokens is never cut short; the bill's estimates err toward the bill instead.
+      const monitorFactor = input.drift?.completion ?? 1;
+      const completionEstimate = (): number =>
+        text === '' ? 0 : estimateServerTokens(live.tokens, factors.completion, chunks);
+      const progress = (): AttemptProgress => ({
+        promptTokens: promptEstimate,
+        completionTokens: completionEstimate(),
+        maxTokens: attemptMaxTokens,
+      });
+
       let lastHeartbeatAt = 0;
-      const heartbeat = (force: boolean): void => {
-        const now = Date.now();
-        if (!force && heartbeatEveryMs > 0 && now - lastHeartbeatAt < heartbeatEveryMs) return;
-        lastHeartbeatAt = now;
-        context.heartbeat({
-          attempt,
-          outputTokens: live.tokens,
-          inputTokens: started ? input.promptTokens : 0,
-          lostTokens: lostBefore,
-        } satisfies InvokeHeartbeat);
+      const send = (details: InvokeHeartbeat): void => {
+        lastHeartbeatAt = Date.now();
+        context.heartbeat(details);
       };
-      // Tokens this attempt spent so far, reported if it fails.
-      const partialTokens = (): number =>
-        (started ? input.promptTokens : 0) + (text === '' ? 0 : counter.count(text));
+      const heartbeat = (force: boolean): void => {
+        if (!force && heartbeatEveryMs > 0 && Date.now() - lastHeartbeatAt < heartbeatEveryMs) return;
+        const current = progress();
+        send({
+          attempt,
+          attempts: earlier,
+          current,
+          lostTokens: lostBefore,
+          inputTokens: current.promptTokens,
+          outputTokens: current.completionTokens,
+        });
+      };
+      // The attempt is over: it joins the ended attempts, so the next one reads it as it ended.
+      const heartbeatEnded = (attempts: AttemptRecord[]): void =>
+        send({ attempt, attempts, lostTokens: attemptsTokens(attempts), inputTokens: 0, outputTokens: 0 });
 
       const controller = new AbortController();
       const onCancel = (): void => controller.abort(context.cancellationSignal.reason);
       if (context.cancellationSignal.aborted) onCancel();
       else context.cancellationSignal.addEventListener('abort', onCancel, { once: true });
+      // Worker liveness is not server progress: a busy server may hold the request for minutes without a byte,
+      // and the attempt must still say it is alive (and receive a cancellation) meanwhile.
+      const heartbeatTimeoutMs = context.info.heartbeatTimeoutMs ?? 0;
+      const waitingHeartbeatMs =
+        heartbeatTimeoutMs > 0 ? Math.min(WAITING_HEARTBEAT_MS, heartbeatTimeoutMs / 3) : WAITING_HEARTBEAT_MS;
+      const ticker = setInterval(() => heartbeat(true), waitingHeartbeatMs);
 
+      // The request goes out now: from here on its prompt is on the bill if the worker dies.
       heartbeat(true);
       let result: ChatResult | undefined;
       try {
@@ -162,6 +229,7 @@ export function createInvokeActivity(deps: InvokeActivityDependencies) {
             model: input.model,
             messages: input.messages,
             maxTokens: attemptMaxTokens,
+            callId: input.callId,
             ...(input.temperature === undefined ? {} : { temperature: input.temperature }),
             ...(input.jsonSchema === undefined ? {} : { jsonSchema: input.jsonSchema }),
             signal: controller.signal,
@@ -172,9 +240,10 @@ export function createInvokeActivity(deps: InvokeActivityDependencies) {
             started = true;
             if (delta.text !== '') {
               text += delta.text;
+              chunks += 1;
               live.add(delta.text);
             }
-            if (live.tokens > attemptMaxTokens) {
+            if (Math.max(chunks, Math.ceil(live.tokens * monitorFactor)) > attemptMaxTokens) {
               // The server did not stop at max_tokens: stop reading and pay for no more.
               stoppedByMonitor = true;
               controller.abort(new Error('stream monitor: completion passed its token ceiling'));
@@ -191,12 +260,30 @@ export function createInvokeActivity(deps: InvokeActivityDependencies) {
         );
       } catch (error) {
         if (!stoppedByMonitor) {
-          const lostTokens = lostBefore + partialTokens();
-          heartbeat(true);
-          if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason ?? error;
-          throw toFailure(error, lostTokens);
+          const cancelled = context.cancellationSignal.aborted;
+          // A request the server refused (an HTTP error, no connection) cost nothing; one it had started on, or
+          // was holding when we gave up or were cancelled, is billed for its prompt.
+          const promptBilled = started || cancelled || heldByServer(error);
+          const record: AttemptRecord = {
+            attempt,
+            outcome: cancelled ? ATTEMPT_OUTCOME.cancelled : ATTEMPT_OUTCOME.failed,
+            promptTokens: promptBilled ? promptEstimate : 0,
+            completionTokens: completionEstimate(),
+            source: USAGE_SOURCE.estimated,
+          };
+          if (!cancelled) record.failureType = failureTypeOfError(error);
+          const attempts = [...earlier, record];
+          heartbeatEnded(attempts);
+          if (cancelled) {
+            throw new CancelledFailure(
+              `The ${input.agent.replace(/_/g, ' ')} call was cancelled while it streamed.`,
+              [failureDetails(attempts)],
+            );
+          }
+          throw toFailure(error, failureDetails(attempts));
         }
       } finally {
+        clearInterval(ticker);
         context.cancellationSignal.removeEventListener('abort', onCancel);
       }
 
@@ -204,8 +291,10 @@ export function createInvokeActivity(deps: InvokeActivityDependencies) {
       const serverUsage = stoppedByMonitor ? undefined : result?.serverUsage;
       const fromServer = serverUsage?.inputTokens !== undefined && serverUsage.outputTokens !== undefined;
       const usage: InvokeResult['usage'] = {
-        inputTokens: fromServer ? (serverUsage.inputTokens ?? input.promptTokens) : input.promptTokens,
-        outputTokens: fromServer ? (serverUsage.outputTokens ?? outputCounted) : outputCounted,
+        inputTokens: fromServer ? (serverUsage.inputTokens ?? promptEstimate) : promptEstimate,
+        outputTokens: fromServer
+          ? (serverUsage.outputTokens ?? 0)
+          : estimateServerTokens(outputCounted, factors.completion, chunks),
       };
       if (serverUsage?.cachedInputTokens !== undefined)
         usage.cachedInputTokens = serverUsage.cachedInputTokens;
@@ -214,29 +303,33 @@ export function createInvokeActivity(deps: InvokeActivityDependencies) {
         : stoppedByMonitor
           ? 'limit'
           : (result?.finishReason ?? 'unknown');
+      const usageSource = fromServer ? USAGE_SOURCE.server : USAGE_SOURCE.estimated;
 
       return {
         text: repeat ? answerBeforeRepeat(text, repeat.repeatStart) : text,
         usage,
-        usageSource: fromServer ? 'server' : 'counted',
+        usageSource,
+        localUsage: { inputTokens: input.promptTokens, outputTokens: outputCounted },
         finishReason,
         stoppedByLimit: finishReason === 'limit' || finishReason === 'length',
         attempt,
         lostTokens: lostBefore,
+        attempts: [
+          ...earlier,
+          {
+            attempt,
+            outcome: ATTEMPT_OUTCOME.completed,
+            promptTokens: usage.inputTokens,
+            completionTokens: usage.outputTokens,
+            source: usageSource,
+          },
+        ],
         latencyMs: Date.now() - startedAt,
       };
     },
   };
 }
 
-/** What earlier attempts lost, from the previous attempt's last heartbeat (0 when there is none). */
-function lostTokensFromHeartbeat(details: unknown): number {
-  if (typeof details !== 'object' || details === null) return 0;
-  const heartbeat = details as Partial<Record<keyof InvokeHeartbeat, unknown>>;
-  const number = (value: unknown): number =>
-    typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0;
-  return number(heartbeat.lostTokens) + number(heartbeat.inputTokens) + number(heartbeat.outputTokens);
-}
 
 function isProviderError(error: unknown): error is ProviderError {
   if (error instanceof ProviderError) return true;
@@ -249,26 +342,37 @@ function isProviderError(error: unknown): error is ProviderError {
   );
 }
 
-function toFailure(error: unknown, lostTokens: number): ApplicationFailure {
-  const details: InvokeFailureDetails[] = [{ lostTokens }];
+/** Failures after which the server may well have processed the prompt: it held the request, then we gave up. */
+const HELD_REQUEST_FAILURES: ReadonlySet<string> = new Set(['FirstByteTimeout', 'StreamDropped']);
+
+function heldByServer(error: unknown): boolean {
+  return isProviderError(error) && error.status === undefined && HELD_REQUEST_FAILURES.has(error.type);
+}
+
+function failureTypeOfError(error: unknown): string {
+  if (isProviderError(error)) return error.type;
+  return error instanceof Error && error.name ? error.name : 'Error';
+}
+
+function toFailure(error: unknown, details: InvokeFailureDetails): ApplicationFailure {
   if (isProviderError(error)) {
     return ApplicationFailure.create({
       message: error.message,
       type: error.type,
       nonRetryable: !error.retryable,
-      details,
+      details: [details],
       ...(error.retryable && error.retryAfterMs !== undefined && error.retryAfterMs > 0
         ? { nextRetryDelay: error.retryAfterMs }
         : {}),
     });
   }
-  // Anything else is a bug or an unforeseen failure: retry it, but keep the lost tokens.
+  // Anything else is a bug or an unforeseen failure: retry it, but keep the tokens spent.
   const cause = error instanceof Error ? error : new Error(String(error));
   return ApplicationFailure.create({
     message: `The model call failed unexpectedly: ${cause.message}`,
     type: cause.name || 'Error',
     nonRetryable: false,
-    details,
+    details: [details],
     cause,
   });
 }

@@ -7,6 +7,7 @@ import { workerCommand } from './commands/worker';
 import { compareCommand } from './commands/compare';
 import { learnCommand } from './commands/learn';
 import { reportCommand } from './commands/report';
+import { CODEC_SERVER_USAGE, codecServerCommand } from './commands/codec-server';
 import { loadConfig } from '../config/load-config';
 import { startDevServer } from './temporal-connection';
 import { failureMessage } from './failure-message';
@@ -21,6 +22,7 @@ const USAGE = `Usage:
   tokenflow learn [--schedule]               recalibrate now (or create the learning Schedule)
   tokenflow report [--day YYYY-MM-DD]        daily usage, cost and alerts
   tokenflow dev                              start the local Temporal dev server (UI on :8233)
+  ${CODEC_SERVER_USAGE}
 
 Configuration: tokenflow.config.json|yaml or TOKENFLOW_CONFIG, and OPENAI_BASE_URL, OPENAI_API_KEY,
 TOKENFLOW_MODEL, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE. Without an endpoint the embedded local model is used.`;
@@ -47,6 +49,8 @@ async function main(argv: string[]): Promise<void> {
       return reportCommand(rest);
     case 'dev':
       return startDevServer(loadConfig());
+    case 'codec-server':
+      return codecServerCommand(rest);
     case undefined:
     case 'help':
     case '--help':

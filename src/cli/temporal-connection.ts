@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { payloadCodecsFromEnvironment } from '../codec/encryption-codec';
 import type { AppConfig } from '../config/schema';
 import { projectRoot } from './project-root';
 
@@ -40,6 +41,19 @@ export function startDevServer(config: AppConfig): void {
   if (outcome.status !== 0) throw new Error(`The Temporal dev server did not start (see the output above).`);
 }
 
-export function createClient(connection: Connection, config: AppConfig): Client {
-  return new Client({ connection, namespace: config.temporal.namespace });
+/**
+ * A client on the configured namespace. With TOKENFLOW_PAYLOAD_KEY set in `environment`, payloads are
+ * encrypted before they leave this process, as the workers' are.
+ */
+export function createClient(
+  connection: Connection,
+  config: AppConfig,
+  environment: NodeJS.ProcessEnv = process.env,
+): Client {
+  const payloadCodecs = payloadCodecsFromEnvironment(environment);
+  return new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    ...(payloadCodecs.length > 0 ? { dataConverter: { payloadCodecs } } : {}),
+  });
 }

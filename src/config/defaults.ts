@@ -64,6 +64,13 @@ export const DEFAULT_MODELS: Record<string, ModelSettings> = {
   },
 };
 
+/**
+ * Seconds to wait for an endpoint's first streamed chunk: long, because a busy server (one llama.cpp slot,
+ * several analysts) holds queued requests until a slot frees up. Applied by the schema rather than listed in
+ * {@link DEFAULT_CONFIG}, so the deprecated `openai.requestTimeoutSeconds` can still stand in for it.
+ */
+export const DEFAULT_FIRST_BYTE_TIMEOUT_SECONDS = 600;
+
 /** Defaults before any file or environment is applied; `provider` and `model` are filled in by the loader. */
 export const DEFAULT_CONFIG = {
   tokens: {
@@ -78,7 +85,7 @@ export const DEFAULT_CONFIG = {
   sharedLines: { system_context: 5000, summary_output: 2000, buffer_overhead: 5000 },
   agents: DEFAULT_AGENTS,
   debate: { researchRounds: 1, riskRounds: 1 },
-  openai: { requestTimeoutSeconds: 120 },
+  openai: { idleTimeoutSeconds: 60, maxConcurrentCalls: 4 },
   local: { modelPath: 'models/SmolLM2-135M-Instruct.Q4_1.gguf', threads: 0, contextSize: 8192 },
   models: DEFAULT_MODELS,
   temporal: {

@@ -7,6 +7,16 @@ export interface RunOverrides {
   useCalibration?: boolean;
 }
 
+/**
+ * Task queue of the invoke activity: the local model's one-slot queue, or for an OpenAI-compatible endpoint
+ * `<taskQueue>-llm`, whose workers cap concurrent calls and whose rate limit Temporal enforces per endpoint.
+ */
+export function invokeTaskQueue(config: AppConfig): string {
+  return config.provider === 'local'
+    ? config.temporal.localModelTaskQueue
+    : `${config.temporal.taskQueue}-llm`;
+}
+
 /** The workflow argument's settings, resolved from config: everything a run needs and no secrets. */
 export function buildRunSettings(config: AppConfig, overrides: RunOverrides = {}): RunSettings {
   const model = config.models[config.model];
@@ -36,8 +46,7 @@ export function buildRunSettings(config: AppConfig, overrides: RunOverrides = {}
       outputPerMillion: model.outputPerMillion,
       ...(model.perHour !== undefined ? { perHour: model.perHour } : {}),
     },
-    invokeTaskQueue:
-      config.provider === 'local' ? config.temporal.localModelTaskQueue : config.temporal.taskQueue,
+    invokeTaskQueue: invokeTaskQueue(config),
     invoke: { ...config.invoke },
     useCalibration: overrides.useCalibration ?? true,
   };

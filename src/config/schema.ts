@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AGENT_NAMES, type AgentName } from '../core/agents';
+import { DEFAULT_FIRST_BYTE_TIMEOUT_SECONDS } from './defaults';
 
 /** Token limits of one run (the seed's `TokenConfig`). */
 export const tokenLimitsSchema = z
@@ -63,6 +64,49 @@ export const modelSettingsSchema = z
 
 export const providerKindSchema = z.enum(['openai', 'local']);
 
+/** An OpenAI-compatible endpoint: where it is, how long to wait for it, and how hard to press it. */
+export const openAiSettingsSchema = z
+  .object({
+    // A fixed message: zod's own might one day quote the value, and a base URL may carry `user:password@`.
+    baseUrl: z.string().url('must be a URL such as https://api.openai.com/v1').optional(),
+    /** Held by workers only; never part of a workflow payload. */
+    apiKey: z.string().min(1).optional(),
+    /**
+     * Longest wait from sending a request to its first streamed chunk (response headers and the first chunk
+     * after them). Long by default: a busy server holds queued requests until a slot frees up.
+     */
+    firstByteTimeoutSeconds: z.coerce.number().positive('must be a number of seconds above 0').optional(),
+    /** Longest silence between two streamed chunks once an answer has started. */
+    idleTimeoutSeconds: z.coerce.number().positive('must be a number of seconds above 0'),
+    /**
+     * @deprecated Use `firstByteTimeoutSeconds`. It once bounded both waits; it is still read, as
+     * `firstByteTimeoutSeconds`, when that is not given.
+     */
+    requestTimeoutSeconds: z.coerce.number().positive('must be a number of seconds above 0').optional(),
+    /**
+     * Model calls a worker process runs at once against this endpoint (its invoke worker's activity slots);
+     * further calls wait in Temporal's task queue rather than in the server's.
+     */
+    maxConcurrentCalls: z.coerce
+      .number()
+      .int('must be a whole number of calls')
+      .min(1, 'must be at least 1 call at a time'),
+    /**
+     * Model calls started per second against this endpoint, across every worker polling its task queue
+     * (Temporal enforces it server-side). Absent: no rate limit.
+     */
+    requestsPerSecond: z.coerce
+      .number()
+      .positive('must be above 0; leave it out for no rate limit')
+      .optional(),
+  })
+  .strict()
+  .transform(({ requestTimeoutSeconds, firstByteTimeoutSeconds, ...settings }) => ({
+    ...settings,
+    firstByteTimeoutSeconds:
+      firstByteTimeoutSeconds ?? requestTimeoutSeconds ?? DEFAULT_FIRST_BYTE_TIMEOUT_SECONDS,
+  }));
+
 const agentMapShape = Object.fromEntries(AGENT_NAMES.map((name) => [name, agentSettingsSchema])) as Record<
   AgentName,
   typeof agentSettingsSchema
@@ -82,14 +126,7 @@ export const appConfigSchema = z
     /** `openai` when a base URL or key is configured, else `local`; may be forced. */
     provider: providerKindSchema,
     model: z.string().min(1),
-    openai: z
-      .object({
-        baseUrl: z.string().url().optional(),
-        /** Held by workers only; never part of a workflow payload. */
-        apiKey: z.string().min(1).optional(),
-        requestTimeoutSeconds: z.coerce.number().positive(),
-      })
-      .strict(),
+    openai: openAiSettingsSchema,
     local: z
       .object({
         modelPath: z.string().min(1),
@@ -105,7 +142,7 @@ export const appConfigSchema = z
         namespace: z.string().min(1),
         taskQueue: z.string().min(1),
         localModelTaskQueue: z.string().min(1),
-        uiUrl: z.string().url(),
+        uiUrl: z.string().url('must be a URL such as http://localhost:8233'),
       })
       .strict(),
     invoke: z
@@ -183,4 +220,5 @@ export type TokenLimits = z.infer<typeof tokenLimitsSchema>;
 export type AgentSettings = z.infer<typeof agentSettingsSchema>;
 export type ModelSettings = z.infer<typeof modelSettingsSchema>;
 export type ProviderKind = z.infer<typeof providerKindSchema>;
+export type OpenAiSettings = z.infer<typeof openAiSettingsSchema>;
 export type SharedLines = z.infer<typeof sharedLinesSchema>;

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_AGENTS } from '../config/defaults';
+import type { BudgetLine } from './agents';
 import {
   availableFor,
   changeHardCap,
@@ -11,8 +12,10 @@ import {
   reserve,
   runRemaining,
   settle,
+  summarizeBudget,
   totalSpent,
   validateHardCapChange,
+  type BudgetState,
 } from './budget';
 
 const sharedLines = { system_context: 5000, summary_output: 2000, buffer_overhead: 5000 };
@@ -137,5 +140,124 @@ describe('run budget', () => {
       0,
     );
     assert.ok(protectedSum <= 17000);
+  });
+});
+
+describe('a call that spends past its ceiling', () => {
+  test('a new budget has no overruns', () => {
+    assert.deepEqual(seedBudget().overruns, []);
+  });
+
+  test('spend within the ceiling is charged with no overrun', () => {
+    const budget = seedBudget();
+    const reservation = reserve(budget, 'call', 'trader', 1000, 200);
+    assert.ok(reservation);
+    assert.deepEqual(settle(budget, reservation, 1200), { charged: 1200 });
+    assert.deepEqual(budget.overruns, []);
+  });
+
+  test('is charged in full and reported, in the result and in the state', () => {
+    const budget = seedBudget();
+    const reservation = reserve(budget, 'call', 'trader', 1000, 200);
+    assert.ok(reservation);
+    const result = settle(budget, reservation, 1500.2);
+    const overrun = { id: 'call', line: 'trader', ceiling: 1200, spent: 1501 };
+    assert.deepEqual(result, { charged: 1501, overrun });
+    assert.deepEqual(budget.overruns, [overrun]);
+    assert.equal(totalSpent(budget), 1501, 'the bill is the bill: no token is dropped');
+    assert.equal(budget.lines.trader.spent, 1000);
+    assert.equal(budget.lines.buffer_overhead.spent, 501);
+  });
+
+  test('a reservation settled twice is charged once', () => {
+    const budget = seedBudget();
+    const reservation = reserve(budget, 'call', 'trader', 1000);
+    assert.ok(reservation);
+    settle(budget, reservation, 800);
+    assert.deepEqual(settle(budget, reservation, 5000), { charged: 0 });
+    assert.equal(totalSpent(budget), 800);
+    assert.deepEqual(budget.overruns, []);
+  });
+
+  test('stops every further reservation on every line', () => {
+    const budget = seedBudget();
+    const reservation = reserve(budget, 'call', 'market_analyst', 500);
+    assert.ok(reservation);
+    assert.ok(availableFor(budget, 'trader') > 0);
+    settle(budget, reservation, 501);
+    for (const line of Object.keys(budget.lines) as BudgetLine[]) {
+      assert.equal(availableFor(budget, line), 0, line);
+      assert.equal(reserve(budget, `after-${line}`, line, 1), undefined, line);
+    }
+    assert.equal(budget.reservations.length, 0);
+  });
+
+  test('is summarized as a copy, with the tokens spent past the hard cap', () => {
+    const budget = seedBudget(5000);
+    const reservation = reserve(budget, 'call', 'trader', availableFor(budget, 'trader'));
+    assert.ok(reservation);
+    settle(budget, reservation, 6000);
+    const summary = summarizeBudget(budget);
+    assert.equal(summary.overCap, 1000);
+    assert.deepEqual(summary.overruns, [
+      { id: 'call', line: 'trader', ceiling: reservation.amount, spent: 6000 },
+    ]);
+    summary.overruns.push({ id: 'other', line: 'trader', ceiling: 0, spent: 1 });
+    const first = summary.overruns[0];
+    assert.ok(first);
+    first.spent = 0;
+    assert.equal(budget.overruns.length, 1);
+    assert.equal(budget.overruns[0]?.spent, 6000);
+  });
+
+  test('a run within its cap reports no tokens over it', () => {
+    const budget = seedBudget(5000);
+    const reservation = reserve(budget, 'call', 'trader', 100);
+    assert.ok(reservation);
+    settle(budget, reservation, 100);
+    assert.equal(summarizeBudget(budget).overCap, 0);
+    assert.deepEqual(summarizeBudget(budget).overruns, []);
+  });
+
+  test('the hard cap can still be raised or lowered after an overrun', () => {
+    const budget = seedBudget();
+    const reservation = reserve(budget, 'call', 'trader', 1000);
+    assert.ok(reservation);
+    settle(budget, reservation, 3000);
+    assert.match(validateHardCapChange(budget, 2999) ?? '', /below the 3000 tokens/);
+    changeHardCap(budget, 10000);
+    assert.equal(budget.hardCap, 10000);
+    assert.equal(runRemaining(budget), 7000);
+    assert.equal(availableFor(budget, 'risk_manager'), 0, 'a new cap does not clear the overrun');
+  });
+});
+
+describe('budget state built before overruns were recorded', () => {
+  function legacyBudget(): BudgetState {
+    const { overruns: _overruns, ...legacy } = seedBudget();
+    return legacy as BudgetState;
+  }
+
+  test('reserves, summarizes and changes its cap as before', () => {
+    const budget = legacyBudget();
+    assert.equal(availableFor(budget, 'trader'), 1500 + Math.floor((5000 * 1500) / 28000));
+    const reservation = reserve(budget, 'call', 'trader', 1000);
+    assert.ok(reservation);
+    assert.deepEqual(settle(budget, reservation, 900), { charged: 900 });
+    assert.equal(validateHardCapChange(budget, 30000), undefined);
+    changeHardCap(budget, 30000);
+    const summary = summarizeBudget(budget);
+    assert.deepEqual(summary.overruns, []);
+    assert.equal(summary.overCap, 0);
+  });
+
+  test('records its first overrun', () => {
+    const budget = legacyBudget();
+    const reservation = reserve(budget, 'call', 'trader', 1000);
+    assert.ok(reservation);
+    const { overrun } = settle(budget, reservation, 1001);
+    assert.ok(overrun);
+    assert.deepEqual(budget.overruns, [overrun]);
+    assert.equal(availableFor(budget, 'trader'), 0);
   });
 });

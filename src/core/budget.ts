@@ -8,6 +8,9 @@ import { AGENT_NAMES, SHARED_BUDGET_LINES, type AgentName, type BudgetLine } fro
  * An agent may use its own remaining allocation plus every token no other open line still claims: unused
  * allocation of finished agents flows forward, and nobody takes what a later agent was promised. The hard
  * cap holds because a call reserves its whole ceiling (prompt, `max_tokens`, retry allowance) before it runs.
+ * A call that spends past its ceiling anyway breaks that proof, so it is recorded as an overrun and the run
+ * reserves nothing more: the cap may then be passed (by that call, or by calls already under way), but
+ * visibly, and no new call starts.
  */
 export interface BudgetLineState {
   allocation: number;
@@ -21,6 +24,22 @@ export interface BudgetState {
   hardCap: number;
   lines: Record<BudgetLine, BudgetLineState>;
   reservations: BudgetReservation[];
+  /**
+   * Calls that spent more than their ceiling, in settling order. Any entry stops further reservations.
+   * State built by older code has no such field; readers treat it as empty.
+   */
+  overruns: BudgetOverrun[];
+}
+
+/** A call that spent more than its reservation's ceiling (amount + retry allowance). */
+export interface BudgetOverrun {
+  /** Id of the reservation (the call id). */
+  id: string;
+  line: BudgetLine;
+  /** {@link reservationCeiling} of the reservation. */
+  ceiling: number;
+  /** Tokens charged for the call, all of them, not only the excess. */
+  spent: number;
 }
 
 export interface BudgetReservation {
@@ -63,7 +82,12 @@ export function createBudget(input: BudgetAllocationInput): BudgetState {
     assigned += scaled;
   }
   lines.buffer_overhead.allocation += input.hardCap - assigned;
-  return { hardCap: input.hardCap, lines, reservations: [] };
+  return { hardCap: input.hardCap, lines, reservations: [], overruns: [] };
+}
+
+/** Overruns of `state`; an empty list for state from before overruns were recorded, which has none. */
+function overrunsOf(state: BudgetState): BudgetOverrun[] {
+  return (state as Partial<BudgetState>).overruns ?? [];
 }
 
 function lineRemaining(line: BudgetLineState): number {
@@ -92,9 +116,11 @@ export function remainingOnLine(state: BudgetState, line: BudgetLine): number {
  * Tokens `line` may reserve now: its own remaining allocation (a share of it when it has more rounds to
  * come), plus its fair share of the free pool (`system_context` and the leftovers of finished lines), in
  * proportion to its allocation among the agents still to run, so an early agent with a large prompt cannot
- * starve the ones after it. The last open agent gets the whole pool.
+ * starve the ones after it. The last open agent gets the whole pool. Nothing at all once a call has overrun
+ * its ceiling: the cap can no longer be proven, so the run makes no more calls.
  */
 export function availableFor(state: BudgetState, line: BudgetLine, roundsLeft = 1): number {
+  if (overrunsOf(state).length > 0) return 0;
   let protectedTokens = 0;
   let openAgentAllocation = 0;
   for (const name of Object.keys(state.lines) as BudgetLine[]) {
@@ -139,14 +165,28 @@ export function reserve(
   return reservation;
 }
 
+/** What {@link settle} did with a call's spend. */
+export interface SettleResult {
+  /** Tokens charged: the whole spend, rounded up to a whole token (0 when the reservation was already settled). */
+  charged: number;
+  /** Set when the call spent more than its ceiling; the same record was added to `state.overruns`. */
+  overrun?: BudgetOverrun;
+}
+
 /**
  * Releases a reservation and charges what the call really spent: first to its line (up to the amount
- * reserved there), the excess to the buffer (up to the retry allowance). Spending more than the
- * reservation is a caller bug, since the invoke step enforces the ceiling; it is charged anyway and capped.
+ * reserved there), the rest to the buffer. Everything spent is charged, since the bill is the bill. Spending
+ * past the ceiling is a caller bug (the invoke step enforces the ceiling), but when it happens the run's total
+ * may pass its hard cap, so it is recorded as an overrun, which stops all further reservations. Settling a
+ * reservation that is not open (already settled) charges nothing, so a repeated settle cannot double-bill.
  */
-export function settle(state: BudgetState, reservation: BudgetReservation, spentTokens: number): void {
+export function settle(
+  state: BudgetState,
+  reservation: BudgetReservation,
+  spentTokens: number,
+): SettleResult {
   const index = state.reservations.findIndex((candidate) => candidate.id === reservation.id);
-  if (index === -1) return;
+  if (index === -1) return { charged: 0 };
   state.reservations.splice(index, 1);
   const spent = Math.max(0, Math.ceil(spentTokens));
   state.lines[reservation.line].reserved -= reservation.amount;
@@ -155,6 +195,14 @@ export function settle(state: BudgetState, reservation: BudgetReservation, spent
   const onBuffer = spent - onLine;
   state.lines[reservation.line].spent += onLine;
   state.lines.buffer_overhead.spent += onBuffer;
+  const ceiling = reservationCeiling(reservation);
+  if (spent <= ceiling) return { charged: spent };
+  const overrun: BudgetOverrun = { id: reservation.id, line: reservation.line, ceiling, spent };
+  const overruns = overrunsOf(state);
+  overruns.push(overrun);
+  // State from before overruns were recorded gains the list on its first overrun.
+  state.overruns = overruns;
+  return { charged: spent, overrun };
 }
 
 /** Ceiling of a reservation: the most the call may spend in total. */
@@ -210,15 +258,23 @@ export interface BudgetSummary {
   spent: number;
   reserved: number;
   remaining: number;
+  /** Calls that spent past their ceiling (a copy); non-empty means the run stopped reserving. */
+  overruns: BudgetOverrun[];
+  /** Tokens spent beyond the hard cap, 0 when the run kept to it. */
+  overCap: number;
   lines: Array<{ line: BudgetLine } & BudgetLineState & { remaining: number }>;
 }
 
+/** Summarizes `state` as plain JSON that shares nothing with it. */
 export function summarizeBudget(state: BudgetState): BudgetSummary {
+  const spent = totalSpent(state);
   return {
     hardCap: state.hardCap,
-    spent: totalSpent(state),
+    spent,
     reserved: totalReserved(state),
     remaining: runRemaining(state),
+    overruns: overrunsOf(state).map((overrun) => ({ ...overrun })),
+    overCap: Math.max(0, spent - state.hardCap),
     lines: (Object.keys(state.lines) as BudgetLine[]).map((line) => ({
       line,
       ...state.lines[line],

@@ -1,5 +1,6 @@
 import { AGENT_NAMES, type AgentName } from './agents';
 import { DEFAULT_TOKENS_PER_WORD, percentageErrorMedian, ranToCap, wordLimitCeiling } from './predictor';
+import { driftRatio, type TokenizerDrift } from './tokenizer-drift';
 import type { AgentCalibration, Calibration } from './run-types';
 
 /** One recorded call, as the learning workflow reads it. */
@@ -41,6 +42,8 @@ export interface LearningInputs {
   minimumSamples: number;
   /** Fraction a word limit or allocation may move from its configured value (0.5 = ±50%). */
   maximumAdjustment: number;
+  /** Per model, the tokenizer drift shown by recent calls that carried the server's usage. */
+  tokenizerDrift?: Record<string, TokenizerDrift>;
 }
 
 /** Repair calls are rare (one per run at most): this many are enough to predict the next one. */
@@ -195,5 +198,16 @@ export function recalibrate(inputs: LearningInputs, version: string, createdAt: 
     }
     agents[agent] = calibrated;
   }
-  return { version, createdAt, reasons, agents };
+  const calibration: Calibration = { version, createdAt, reasons, agents };
+  // Drift learned from recent calls replaces a model's older figure; models not called lately keep theirs.
+  const drift = { ...inputs.previous?.tokenizerDrift, ...inputs.tokenizerDrift };
+  for (const [model, learned] of Object.entries(inputs.tokenizerDrift ?? {})) {
+    const prompt = driftRatio(learned.prompt);
+    const completion = driftRatio(learned.completion);
+    reasons.push(
+      `${model}: the endpoint counts ${prompt === undefined ? 'unknown' : `x${prompt.toFixed(3)}`} prompt and ${completion === undefined ? 'unknown' : `x${completion.toFixed(3)}`} completion tokens per local token (from ${learned.prompt.samples} calls with server usage)`,
+    );
+  }
+  if (Object.keys(drift).length > 0) calibration.tokenizerDrift = drift;
+  return calibration;
 }

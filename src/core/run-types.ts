@@ -1,5 +1,7 @@
 import type { AgentName, BudgetLine } from './agents';
 import type { BudgetSummary } from './budget';
+import type { AttemptRecord, UsageSource } from './ledger';
+import type { TokenizerDrift } from './tokenizer-drift';
 import type { PipelineMode } from './types';
 
 /** What a user asks for: one ticker on one date. */
@@ -42,6 +44,11 @@ export interface Calibration {
   createdAt: string;
   reasons: string[];
   agents: Partial<Record<AgentName, AgentCalibration>>;
+  /**
+   * Per model: how the endpoint's token counts compare with tokenflow's tokenizer, learned from every call
+   * that carried the server's usage. A run starts from its model's entry and keeps learning.
+   */
+  tokenizerDrift?: Record<string, TokenizerDrift>;
 }
 
 /**
@@ -71,7 +78,7 @@ export interface RunSettings {
     outputPerMillion: number;
     perHour?: number;
   };
-  /** Task queue of the invoke activity: the main queue for remote endpoints, a one-slot queue for the local model. */
+  /** Task queue of the invoke activity: `<taskQueue>-llm` for an OpenAI-compatible endpoint (its concurrency and rate limits), a one-slot queue for the local model. */
   invokeTaskQueue: string;
   invoke: { startToCloseSeconds: number; heartbeatTimeoutSeconds: number; maximumAttempts: number };
   /** Load the active calibration at start (the learning workflow's output). */
@@ -106,8 +113,9 @@ export interface CallSummary {
   originalPromptTokens: number;
   completionTokens: number;
   cachedPromptTokens?: number;
+  /** Tokens of earlier attempts (all attempts when the call got no answer). */
   lostTokens: number;
-  usageSource: 'server' | 'counted';
+  usageSource: UsageSource;
   maxTokens: number;
   predictedTokens?: number;
   predictionBasis?: string;
@@ -124,7 +132,12 @@ export interface CallSummary {
   costUsd?: number;
   latencyMs: number;
   attempts: number;
+  /** Every attempt, with how it ended (completed, failed, lost with its worker, cancelled) and its tokens. */
+  attemptRecords: AttemptRecord[];
+  /** How the answer ended; `failed` or `cancelled` for a call that got no answer but spent tokens. */
   finishReason: string;
+  /** Why a call got no answer (its failure's message), when it did not. */
+  failure?: string;
 }
 
 export type RunPhase =
@@ -139,7 +152,11 @@ export type RunPhase =
   | 'cancelled'
   | 'failed';
 
-export type BudgetStatus = 'within' | 'degraded' | 'exhausted';
+/**
+ * `overrun`: the server billed a call more than it reserved, so the run stopped making calls (its cap could
+ * no longer be proven).
+ */
+export type BudgetStatus = 'within' | 'degraded' | 'exhausted' | 'overrun';
 
 export interface RunProgress {
   phase: RunPhase;
@@ -158,6 +175,10 @@ export interface AnalysisResult {
   request: AnalysisRequest;
   status: 'completed' | 'cancelled';
   decision?: DecisionSummary;
+  /** Why the run ended without a decision (the risk manager did not run, or its answer stayed unreadable). */
+  noDecisionReason?: string;
+  /** The endpoint's tokenizer drift as the run ended (what its calls taught it). */
+  tokenizerDrift?: TokenizerDrift;
   provider: 'openai' | 'local';
   model: string;
   calibrationVersion?: string;

@@ -1,4 +1,5 @@
 import type { AgentName, AnalystAgent } from './agents';
+import type { AttemptRecord, UsageSource } from './ledger';
 
 /** One chat message as sent to a model. Plain JSON so it can cross the workflow/activity boundary. */
 export interface ChatMessage {
@@ -149,10 +150,18 @@ export interface UsageRecord {
   completionTokens: number;
   /** Undefined when the server did not say. */
   cachedPromptTokens?: number;
-  /** Tokens spent by failed attempts of this call (they count against the budget too). */
+  /** Tokens spent by earlier attempts of this call, or by all of them when no answer came (they are billed too). */
   lostTokens: number;
-  /** Whether prompt/completion counts came from the server or from our tokenizer. */
-  usageSource: 'server' | 'counted';
+  /**
+   * Where prompt/completion counts came from: the server's usage, or an estimate (tokenflow's count scaled by
+   * the endpoint's learned tokenizer drift). Records written before 2026-12 say `counted` for an estimate.
+   */
+  usageSource: UsageSource;
+  /** tokenflow's own count of the prompt and the answer (for learning the endpoint's tokenizer drift). */
+  localPromptTokens?: number;
+  localCompletionTokens?: number;
+  /** Every attempt of the call (Temporal retries), with how it ended and where its figures came from. */
+  attemptRecords?: AttemptRecord[];
   rawWords: number;
   words: number;
   wordLimit?: number;
@@ -162,6 +171,7 @@ export interface UsageRecord {
   maxTokens: number;
   costUsd?: number;
   latencyMs: number;
+  /** How many attempts the call took (see `attemptRecords` for each). */
   attempts: number;
   /**
    * How the answer ended (`stop`, `length`, `limit`, `repetition`, ...); undefined for calls recorded before

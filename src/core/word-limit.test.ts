@@ -91,6 +91,27 @@ describe('enforceWordLimit', () => {
     assert.equal(result.endsOnSentence, true);
   });
 
+  test('the closing period never turns a number starting a line into a list marker', () => {
+    // "12." at the start of a line is an ordered-list marker: no word, and no sentence end.
+    const result = enforceWordLimit('Revenue was\n12 percent higher than expected', 3);
+    assert.equal(result.text, 'Revenue was.');
+    assert.equal(result.words, 2);
+    assert.equal(result.endsOnSentence, true);
+    assert.deepEqual(enforceWordLimit('12 analysts expect growth.', 1), {
+      text: '',
+      rawWords: 4,
+      words: 0,
+      truncated: true,
+      endsOnSentence: false,
+      rawCompliant: false,
+    });
+    assert.equal(
+      enforceWordLimitOnStoppedAnswer('Revenue was\n12 percent', 50).text,
+      'Revenue was.',
+      'a stopped answer is cut the same way',
+    );
+  });
+
   test('never cuts mid-word', () => {
     const long = 'Supercalifragilistic expialidocious '.repeat(20);
     const result = enforceWordLimit(long, 3);

@@ -149,7 +149,8 @@ export function endsWithFullSentence(text: string): boolean {
  * cut after the last full sentence that ends within the limit, keeping everything before it (whitespace and
  * markdown included). When no full sentence fits (one very long first sentence), the text is cut after the
  * last word within the limit, trailing separators (`,;:-`) are dropped and a period closes it, so the answer
- * still ends on a sentence; `endsOnSentence` is then true because the cut closed it.
+ * still ends on a sentence; `endsOnSentence` is then true because the cut closed it. A word the period would
+ * turn into a list marker (a number starting a line) is dropped as well; when no word is left the text is empty.
  */
 export function enforceWordLimit(text: string, limit: number): WordLimitResult {
   if (!Number.isInteger(limit) || limit < 0) {
@@ -194,23 +195,31 @@ export function enforceWordLimit(text: string, limit: number): WordLimitResult {
     }
   }
 
-  const lastWord = tokens
-    .slice(0, keepable)
-    .filter((token) => token.counts)
-    .pop();
-  if (!lastWord) {
-    return { text: '', rawWords, words: 0, truncated: true, endsOnSentence: false, rawCompliant: false };
+  const keptWords = tokens.slice(0, keepable).filter((token) => token.counts);
+  for (let index = keptWords.length - 1; index >= 0; index -= 1) {
+    const word = keptWords[index];
+    if (!word) continue;
+    const kept = closeAfter(text, word);
+    // Closing a number at the start of a line ("12" -> "12.") makes it an ordered-list marker, neither a word
+    // nor a sentence end, so the cut moves back a word rather than end on an empty list item.
+    if (endsWithFullSentence(kept)) {
+      return {
+        text: kept,
+        rawWords,
+        words: countWords(kept),
+        truncated: true,
+        endsOnSentence: true,
+        rawCompliant: false,
+      };
+    }
   }
-  let kept = text.slice(0, lastWord.end).replace(/[\s,;:\-\u2013\u2014/&([{]+$/u, '');
-  if (!/[.!?]$/.test(stripClosers(kept))) kept += '.';
-  return {
-    text: kept,
-    rawWords,
-    words: countWords(kept),
-    truncated: true,
-    endsOnSentence: true,
-    rawCompliant: false,
-  };
+  return { text: '', rawWords, words: 0, truncated: true, endsOnSentence: false, rawCompliant: false };
+}
+
+/** `text` cut after `word`, trailing separators dropped and closed with a period unless it already ends on one. */
+function closeAfter(text: string, word: Token): string {
+  const kept = text.slice(0, word.end).replace(/[\s,;:\-\u2013\u2014/&([{]+$/u, '');
+  return /[.!?]$/.test(stripClosers(kept)) ? kept : `${kept}.`;
 }
 
 /**

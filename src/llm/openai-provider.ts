@@ -15,12 +15,26 @@ export interface OpenAiProviderOptions {
   baseUrl?: string;
   /** Undefined for local servers that take no key: a placeholder is sent instead. */
   apiKey?: string;
-  /** Longest wait for the response to start, and longest silence between two streamed chunks. */
-  timeoutMs: number;
+  /**
+   * Longest wait from sending the request to the first streamed chunk: covers the response headers and the
+   * first chunk after them, since a busy server may send headers at once and then nothing while it queues us.
+   */
+  firstByteTimeoutMs: number;
+  /** Longest silence between two streamed chunks once the answer has started. */
+  idleTimeoutMs: number;
 }
 
 /** Sent when no key is configured; local OpenAI-compatible servers ignore the bearer token. */
 const PLACEHOLDER_API_KEY = 'not-needed';
+
+/** Header naming the call a request belongs to, for the endpoint's logs. */
+export const CALL_ID_HEADER = 'x-tokenflow-call-id';
+
+/**
+ * Added to the first-byte timeout for the SDK's own timeout. The SDK's covers only the wait for headers and
+ * says less, so it is a backstop that must never win the race against ours.
+ */
+const SDK_TIMEOUT_MARGIN_MS = 5_000;
 
 /**
  * A {@link ChatProvider} for any OpenAI-compatible endpoint, streaming with usage. The client never retries
@@ -33,7 +47,7 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): ChatProvid
     apiKey,
     ...(options.baseUrl === undefined ? {} : { baseURL: options.baseUrl }),
     maxRetries: 0,
-    timeout: options.timeoutMs,
+    timeout: options.firstByteTimeoutMs + SDK_TIMEOUT_MARGIN_MS,
   });
   const redact = (text: string): string =>
     options.apiKey ? text.split(options.apiKey).join('[redacted]') : text;
@@ -41,20 +55,38 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): ChatProvid
   return {
     kind: 'openai',
     async stream(request, onDelta) {
-      // Our own controller so an idle stream can be cut without touching the caller's signal.
+      // Our own controller so a silent request can be cut without touching the caller's signal.
       const controller = new AbortController();
       const forwardAbort = (): void => controller.abort(request.signal?.reason);
       if (request.signal?.aborted) throw abortError(request.signal);
       request.signal?.addEventListener('abort', forwardAbort, { once: true });
-      let idleTimer: NodeJS.Timeout | undefined;
-      let idle = false;
-      const armIdleTimer = (): void => {
-        clearTimeout(idleTimer);
-        idleTimer = setTimeout(() => {
-          idle = true;
-          controller.abort();
-        }, options.timeoutMs);
+      // One timer, re-armed on every chunk: the first-byte wait until the first chunk, the idle wait after it.
+      let silenceTimer: NodeJS.Timeout | undefined;
+      let timedOut: SilenceKind | undefined;
+      const armSilenceTimer = (kind: SilenceKind): void => {
+        clearTimeout(silenceTimer);
+        silenceTimer = setTimeout(
+          () => {
+            timedOut = kind;
+            controller.abort();
+          },
+          kind === 'first-byte' ? options.firstByteTimeoutMs : options.idleTimeoutMs,
+        );
       };
+      let text = '';
+      const silenceError = (kind: SilenceKind): ProviderError =>
+        kind === 'first-byte'
+          ? new ProviderError(
+              `The LLM endpoint sent nothing for ${formatSeconds(options.firstByteTimeoutMs)} after the request (a busy server may be queueing it); the call will be retried, and raising openai.firstByteTimeoutSeconds lets it wait longer.`,
+              'FirstByteTimeout',
+              true,
+            )
+          : new ProviderError(
+              `The LLM stream went silent for ${formatSeconds(options.idleTimeoutMs)} after ${text.length} characters and was abandoned; the call will be retried, and raising openai.idleTimeoutSeconds tolerates longer pauses.`,
+              'StreamDropped',
+              true,
+            );
+      armSilenceTimer('first-byte');
       try {
         let stream;
         try {
@@ -80,20 +112,24 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): ChatProvid
               stream: true,
               stream_options: { include_usage: true },
             },
-            { signal: controller.signal },
+            {
+              signal: controller.signal,
+              ...(request.callId === undefined
+                ? {}
+                : { headers: { [CALL_ID_HEADER]: headerValue(request.callId) } }),
+            },
           );
         } catch (error) {
           if (request.signal?.aborted) throw abortError(request.signal);
+          if (timedOut) throw silenceError(timedOut);
           throw classifyError(error, request, redact);
         }
 
-        let text = '';
         let finish: string | null = null;
         let serverUsage: TokenUsage | undefined;
-        armIdleTimer();
         try {
           for await (const chunk of stream) {
-            armIdleTimer();
+            armSilenceTimer('idle');
             if (chunk.usage) {
               serverUsage = {
                 inputTokens: chunk.usage.prompt_tokens,
@@ -113,6 +149,7 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): ChatProvid
           }
         } catch (error) {
           if (request.signal?.aborted) throw abortError(request.signal);
+          if (timedOut) throw silenceError(timedOut);
           if (
             error instanceof APIError &&
             !(error instanceof APIConnectionError) &&
@@ -128,15 +165,10 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): ChatProvid
             true,
           );
         }
+        clearTimeout(silenceTimer);
         // The SDK ends the iteration quietly when its signal aborts, so the reason is checked here.
         if (request.signal?.aborted) throw abortError(request.signal);
-        if (idle) {
-          throw new ProviderError(
-            `The LLM stream sent nothing for ${Math.round(options.timeoutMs / 1000)} s and was abandoned; the call will be retried.`,
-            'StreamDropped',
-            true,
-          );
-        }
+        if (timedOut) throw silenceError(timedOut);
         if (finish === null) {
           throw new ProviderError(
             `The LLM stream ended after ${text.length} characters without a finish reason; the call will be retried.`,
@@ -148,11 +180,28 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): ChatProvid
         if (serverUsage) result.serverUsage = serverUsage;
         return result;
       } finally {
-        clearTimeout(idleTimer);
+        clearTimeout(silenceTimer);
         request.signal?.removeEventListener('abort', forwardAbort);
       }
     },
   };
+}
+
+/** Which of the provider's two silence timeouts is running: before the first chunk, or between chunks. */
+type SilenceKind = 'first-byte' | 'idle';
+
+/** `600 s`, `0.3 s`: whole seconds when exact, else one decimal. */
+function formatSeconds(milliseconds: number): string {
+  const seconds = milliseconds / 1000;
+  return `${Number.isInteger(seconds) ? seconds : seconds.toFixed(1)} s`;
+}
+
+/**
+ * A call id fit for an HTTP header: fetch refuses values outside visible ASCII (a workflow id may hold any
+ * text), so those are percent-encoded, while plain ids stay readable in server logs.
+ */
+function headerValue(callId: string): string {
+  return /^[\x20-\x7e]*$/.test(callId) ? callId : encodeURIComponent(callId);
 }
 
 /** The caller's abort reason when it is an error, else a standard `AbortError`. */
@@ -235,7 +284,7 @@ function classifyError(
     const timedOut = error instanceof APIConnectionTimeoutError || /timed? ?out/i.test(describe(error));
     return make(
       timedOut
-        ? 'The LLM endpoint did not answer in time; the call will be retried (raise openai.requestTimeoutSeconds if it is just slow).'
+        ? 'The LLM endpoint did not answer in time; the call will be retried, and raising openai.firstByteTimeoutSeconds lets it wait longer.'
         : `Could not connect to the LLM endpoint (${describe(error)}); the call will be retried, check OPENAI_BASE_URL if it keeps failing.`,
       'ConnectionError',
       true,

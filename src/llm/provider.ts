@@ -14,6 +14,11 @@ export interface ChatRequest {
   jsonSchema?: Readonly<Record<string, unknown>>;
   /** Aborts the request (activity cancellation, runaway stop). */
   signal?: AbortSignal;
+  /**
+   * The call this request belongs to, the same on every retry (`${workflowId}/${agent}/${round}`). Sent to
+   * OpenAI-compatible endpoints as the `x-tokenflow-call-id` header so their logs attribute requests to calls.
+   */
+  callId?: string;
 }
 
 /** One piece of a streamed answer. */
@@ -61,12 +66,18 @@ export class ProviderError extends Error {
   }
 }
 
+/**
+ * Failure types of a provider call; Temporal's retry policy matches them. `FirstByteTimeout` is our own wait
+ * for an answer to start running out (a busy server holding the request in its queue), as distinct from the
+ * server's 408 (`RequestTimeout`) and from a stream that went silent midway (`StreamDropped`).
+ */
 export type ProviderErrorType =
   | 'RateLimited'
   | 'ServerError'
   | 'RequestTimeout'
   | 'Conflict'
   | 'ConnectionError'
+  | 'FirstByteTimeout'
   | 'StreamDropped'
   | 'BadRequest'
   | 'AuthenticationFailed'

@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import type { UsageRecord } from '../core/types';
-import { openUsageStore, UsageStoreError, type RunSummary } from './usage-store';
+import { MIGRATIONS, openUsageStore, UsageStoreError, type RunSummary } from './usage-store';
 
 let sequence = 0;
 
@@ -542,7 +542,7 @@ describe('openUsageStore on disk', () => {
 
       const raw = new Database(file, { readonly: true });
       assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
-      assert.equal(raw.pragma('user_version', { simple: true }), 2);
+      assert.equal(raw.pragma('user_version', { simple: true }), MIGRATIONS.length);
       raw.close();
 
       const reopened = openUsageStore(file);
@@ -557,33 +557,96 @@ describe('openUsageStore on disk', () => {
     }
   });
 
-  test('upgrades a database of the first schema in place: old calls kept, finish reasons recorded from then on', () => {
+  test('upgrades a database of the second schema in place: old calls kept, estimates named, keyed by run from then on', () => {
     const folder = mkdtempSync(path.join(tmpdir(), 'tokenflow-store-'));
     try {
       const file = path.join(folder, 'usage.db');
-      const store = openUsageStore(file);
-      store.recordUsage(makeRecord({ callId: 'before' }));
-      store.close();
-      // Back to the first schema, as a database written before finish reasons were kept.
+      // A database as tokenflow wrote it before the ledger kept attempts and runs apart.
       const raw = new Database(file);
-      raw.exec('ALTER TABLE usage_records DROP COLUMN finish_reason');
-      raw.pragma('user_version = 1');
+      raw.exec(MIGRATIONS[0] ?? '');
+      raw.exec(MIGRATIONS[1] ?? '');
+      raw.pragma('user_version = 2');
+      raw
+        .prepare(
+          `INSERT INTO usage_records (call_id, workflow_id, run_id, ticker, agent, round, mode, provider, model,
+             prompt_tokens, completion_tokens, lost_tokens, usage_source, raw_words, words, truncated, max_tokens,
+             latency_ms, attempts, recorded_at, finish_reason)
+           VALUES ('wf/market_analyst/1', 'wf', 'run-1', 'AAPL', 'market_analyst', 1, 'optimized', 'openai',
+             'gpt-4o-mini', 900, 100, 0, 'counted', 80, 80, 0, 300, 1000, 1, '2024-03-05T10:00:00.000Z', 'limit')`,
+        )
+        .run();
       raw.close();
 
       const upgraded = openUsageStore(file);
-      upgraded.recordUsage(makeRecord({ callId: 'after', finishReason: 'repetition' }));
-      const records = upgraded.listUsage();
+      const [old] = upgraded.listUsage();
+      assert.equal(old?.callId, 'wf/market_analyst/1');
+      assert.equal(old?.usageSource, 'estimated', 'what older records called counted is an estimate');
+      assert.equal(old?.finishReason, 'limit');
+      // The same call id in another run of the workflow (a reset, a reused id) is a call of its own.
+      const again = makeRecord({
+        callId: 'wf/market_analyst/1',
+        workflowId: 'wf',
+        runId: 'run-2',
+        attemptRecords: [
+          { attempt: 1, outcome: 'lost', promptTokens: 900, completionTokens: 40, source: 'estimated' },
+          { attempt: 2, outcome: 'completed', promptTokens: 905, completionTokens: 120, source: 'server' },
+        ],
+      });
+      assert.deepEqual(upgraded.recordUsage(again), { inserted: true });
+      assert.deepEqual(upgraded.recordUsage(again), { inserted: false }, 'a retried write is still a no-op');
       assert.deepEqual(
-        records.map((record) => [record.callId, record.finishReason]),
+        upgraded.listUsage({ workflowId: 'wf' }).map((record) => [record.runId, record.attemptRecords?.length]),
         [
-          ['before', undefined],
-          ['after', 'repetition'],
+          ['run-1', undefined],
+          ['run-2', 2],
         ],
       );
-      assert.ok(!('finishReason' in (records[0] ?? {})), 'an unknown finish reason is left out');
+      assert.deepEqual(
+        upgraded.listAttempts('wf').map((entry) => [entry.runId, entry.attempt, entry.outcome, entry.source]),
+        [
+          ['run-2', 1, 'lost', 'estimated'],
+          ['run-2', 2, 'completed', 'server'],
+        ],
+      );
       upgraded.close();
     } finally {
       rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  test('a calibration keeps the tokenizer drift it learned per model', () => {
+    const store = openUsageStore(':memory:');
+    try {
+      const drift = {
+        prompt: { serverTokens: 1150, localTokens: 1000, samples: 3 },
+        completion: { serverTokens: 420, localTokens: 400, samples: 3 },
+      };
+      store.saveCalibration({
+        version: 'cal-drift',
+        createdAt: '2024-03-05T10:00:00.000Z',
+        reasons: [],
+        agents: {},
+        tokenizerDrift: { 'gpt-4o-mini': drift },
+      });
+      assert.deepEqual(store.activeCalibration()?.tokenizerDrift, { 'gpt-4o-mini': drift });
+    } finally {
+      store.close();
+    }
+  });
+
+  test('refuses an attempt with an unknown outcome, naming the field', () => {
+    const store = openUsageStore(':memory:');
+    try {
+      const bad = makeRecord({
+        attemptRecords: [
+          // @ts-expect-error: an outcome outside the vocabulary, as a buggy caller could send.
+          { attempt: 1, outcome: 'exploded', promptTokens: 1, completionTokens: 1, source: 'server' },
+        ],
+      });
+      assert.throws(() => store.recordUsage(bad), /attemptRecords\[0\]\.outcome must be one of/);
+      assert.equal(store.listUsage().length, 0, 'nothing half-written');
+    } finally {
+      store.close();
     }
   });
 

@@ -2,7 +2,15 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { AGENT_NAMES, isAgentName, type AgentName } from '../core/agents';
+import {
+  ATTEMPT_OUTCOMES,
+  USAGE_SOURCES,
+  normalizeUsageSource,
+  type AttemptOutcome,
+  type AttemptRecord,
+} from '../core/ledger';
 import { meanAbsolutePercentageError } from '../core/predictor';
+import { readDrift } from '../core/tokenizer-drift';
 import type { AgentCalibration, Calibration } from '../core/run-types';
 import type { PipelineMode, UsageRecord } from '../core/types';
 
@@ -21,6 +29,16 @@ export interface UsageFilter {
   since?: string;
   /** The latest `limit` records (still returned oldest first). */
   limit?: number;
+}
+
+/** One attempt of a call in the ledger: keyed by workflow id, run id, call (agent and round) and attempt. */
+export interface AttemptLedgerEntry extends AttemptRecord {
+  workflowId: string;
+  runId: string;
+  callId: string;
+  agent: AgentName;
+  round: number;
+  recordedAt: string;
 }
 
 /** Filter of {@link UsageStore.agentStatistics} and {@link UsageStore.completionHistory}. */
@@ -150,10 +168,16 @@ export interface DailyReport {
 export interface UsageStore {
   /** Where the database lives (`:memory:` for tests). */
   readonly file: string;
-  /** Writes one record; a second write of the same `callId` is ignored and returns `inserted: false`. */
+  /**
+   * Writes one record and its attempts; a second write of the same call (workflow id, run id, call id) is
+   * ignored and returns `inserted: false`. A call of another run of the same workflow id (a reset, a reused id)
+   * is a record of its own.
+   */
   recordUsage(record: UsageRecord): { inserted: boolean };
-  /** Usage records, oldest first. */
+  /** Usage records, oldest first; filtered by workflow, each carries its attempts. */
   listUsage(filter?: UsageFilter): UsageRecord[];
+  /** Every attempt of every call of a workflow (all its runs), oldest first. */
+  listAttempts(workflowId: string): AttemptLedgerEntry[];
   /** One entry per agent that has calls, in roster (pipeline) order. */
   agentStatistics(filter?: StatisticsFilter): AgentStatistics[];
   /** The agent's latest `limit` completion token counts, newest last. */
@@ -190,7 +214,7 @@ export interface UsageStoreOptions {
  * Schema migrations, applied in order; `PRAGMA user_version` holds how many have run. Append, never edit:
  * a database on a user's disk has already run the earlier ones.
  */
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE usage_records (
     id INTEGER PRIMARY KEY,
@@ -260,7 +284,84 @@ const MIGRATIONS: readonly string[] = [
   `,
   // How each answer ended (stop, length, limit, repetition...); NULL for calls recorded before.
   `ALTER TABLE usage_records ADD COLUMN finish_reason TEXT;`,
+  // The ledger: a call is keyed by its run too (a reset or a reused workflow id is another run), every attempt
+  // is a row of its own, tokenflow's own counts sit beside the server's (for tokenizer drift), and a
+  // calibration keeps the drift it learned per model.
+  `
+  CREATE TABLE usage_records_by_run (
+    id INTEGER PRIMARY KEY,
+    call_id TEXT NOT NULL,
+    workflow_id TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    ticker TEXT NOT NULL,
+    agent TEXT NOT NULL,
+    round INTEGER NOT NULL,
+    mode TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    model TEXT NOT NULL,
+    prompt_tokens INTEGER NOT NULL,
+    completion_tokens INTEGER NOT NULL,
+    cached_prompt_tokens INTEGER,
+    lost_tokens INTEGER NOT NULL,
+    usage_source TEXT NOT NULL,
+    raw_words INTEGER NOT NULL,
+    words INTEGER NOT NULL,
+    word_limit INTEGER,
+    raw_compliant INTEGER,
+    truncated INTEGER NOT NULL,
+    predicted_tokens INTEGER,
+    max_tokens INTEGER NOT NULL,
+    cost_usd REAL,
+    latency_ms REAL NOT NULL,
+    attempts INTEGER NOT NULL,
+    calibration_version TEXT,
+    recorded_at TEXT NOT NULL,
+    finish_reason TEXT,
+    local_prompt_tokens INTEGER,
+    local_completion_tokens INTEGER,
+    UNIQUE (workflow_id, run_id, call_id)
+  );
+  INSERT INTO usage_records_by_run (
+    id, call_id, workflow_id, run_id, ticker, agent, round, mode, provider, model, prompt_tokens,
+    completion_tokens, cached_prompt_tokens, lost_tokens, usage_source, raw_words, words, word_limit,
+    raw_compliant, truncated, predicted_tokens, max_tokens, cost_usd, latency_ms, attempts,
+    calibration_version, recorded_at, finish_reason
+  )
+  SELECT
+    id, call_id, workflow_id, run_id, ticker, agent, round, mode, provider, model, prompt_tokens,
+    completion_tokens, cached_prompt_tokens, lost_tokens, usage_source, raw_words, words, word_limit,
+    raw_compliant, truncated, predicted_tokens, max_tokens, cost_usd, latency_ms, attempts,
+    calibration_version, recorded_at, finish_reason
+  FROM usage_records;
+  DROP TABLE usage_records;
+  ALTER TABLE usage_records_by_run RENAME TO usage_records;
+  CREATE INDEX usage_records_agent_time ON usage_records (agent, recorded_at);
+  CREATE INDEX usage_records_workflow ON usage_records (workflow_id);
+  CREATE INDEX usage_records_time ON usage_records (recorded_at);
+
+  CREATE TABLE usage_attempts (
+    id INTEGER PRIMARY KEY,
+    workflow_id TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    call_id TEXT NOT NULL,
+    agent TEXT NOT NULL,
+    round INTEGER NOT NULL,
+    attempt INTEGER NOT NULL,
+    outcome TEXT NOT NULL,
+    prompt_tokens INTEGER NOT NULL,
+    completion_tokens INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    failure_type TEXT,
+    recorded_at TEXT NOT NULL,
+    UNIQUE (workflow_id, run_id, call_id, attempt)
+  );
+  CREATE INDEX usage_attempts_workflow ON usage_attempts (workflow_id);
+  CREATE INDEX usage_attempts_time ON usage_attempts (recorded_at);
+
+  ALTER TABLE calibrations ADD COLUMN tokenizer_drift TEXT;
+  `,
 ];
+
 
 interface UsageRow {
   call_id: string;
@@ -290,6 +391,41 @@ interface UsageRow {
   calibration_version: string | null;
   recorded_at: string;
   finish_reason: string | null;
+  local_prompt_tokens: number | null;
+  local_completion_tokens: number | null;
+}
+
+interface AttemptRow {
+  workflow_id: string;
+  run_id: string;
+  call_id: string;
+  agent: string;
+  round: number;
+  attempt: number;
+  outcome: string;
+  prompt_tokens: number;
+  completion_tokens: number;
+  source: string;
+  failure_type: string | null;
+  recorded_at: string;
+}
+
+function rowToAttempt(row: AttemptRow): AttemptLedgerEntry {
+  const entry: AttemptLedgerEntry = {
+    workflowId: row.workflow_id,
+    runId: row.run_id,
+    callId: row.call_id,
+    agent: row.agent as AgentName,
+    round: row.round,
+    attempt: row.attempt,
+    outcome: row.outcome as AttemptOutcome,
+    promptTokens: row.prompt_tokens,
+    completionTokens: row.completion_tokens,
+    source: normalizeUsageSource(row.source),
+    recordedAt: row.recorded_at,
+  };
+  if (row.failure_type !== null) entry.failureType = row.failure_type;
+  return entry;
 }
 
 interface RunRow {
@@ -316,6 +452,7 @@ interface CalibrationRow {
   created_at: string;
   reasons: string;
   agents: string;
+  tokenizer_drift: string | null;
 }
 
 const DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
@@ -368,7 +505,7 @@ function rowToRecord(row: UsageRow): UsageRecord {
     promptTokens: row.prompt_tokens,
     completionTokens: row.completion_tokens,
     lostTokens: row.lost_tokens,
-    usageSource: row.usage_source as UsageRecord['usageSource'],
+    usageSource: normalizeUsageSource(row.usage_source),
     rawWords: row.raw_words,
     words: row.words,
     truncated: row.truncated === 1,
@@ -392,6 +529,10 @@ function rowToRecord(row: UsageRow): UsageRecord {
   if (calibration !== undefined) record.calibrationVersion = calibration;
   const finishReason = optionalString(row.finish_reason);
   if (finishReason !== undefined) record.finishReason = finishReason;
+  const localPrompt = optionalNumber(row.local_prompt_tokens);
+  if (localPrompt !== undefined) record.localPromptTokens = localPrompt;
+  const localCompletion = optionalNumber(row.local_completion_tokens);
+  if (localCompletion !== undefined) record.localCompletionTokens = localCompletion;
   return record;
 }
 
@@ -423,12 +564,22 @@ function rowToRun(row: RunRow): RunSummary {
 }
 
 function rowToCalibration(row: CalibrationRow): Calibration {
-  return {
+  const calibration: Calibration = {
     version: row.version,
     createdAt: row.created_at,
     reasons: JSON.parse(row.reasons) as string[],
     agents: JSON.parse(row.agents) as Calibration['agents'],
   };
+  if (row.tokenizer_drift !== null) {
+    const stored = JSON.parse(row.tokenizer_drift) as Record<string, unknown>;
+    const drift: NonNullable<Calibration['tokenizerDrift']> = {};
+    for (const [model, value] of Object.entries(stored)) {
+      const read = readDrift(value);
+      if (read) drift[model] = read;
+    }
+    calibration.tokenizerDrift = drift;
+  }
+  return calibration;
 }
 
 function mean(values: readonly number[]): number {
@@ -468,10 +619,26 @@ function validateRecord(record: UsageRecord): void {
       `Usage record field mode must be "optimized" or "baseline", got "${String(record.mode)}".`,
     );
   }
-  if (record.usageSource !== 'server' && record.usageSource !== 'counted') {
+  if (!(USAGE_SOURCES as readonly string[]).includes(record.usageSource)) {
     throw new UsageStoreError(
-      `Usage record field usageSource must be "server" or "counted", got "${String(record.usageSource)}".`,
+      `Usage record field usageSource must be one of ${USAGE_SOURCES.join(', ')}, got "${String(record.usageSource)}".`,
     );
+  }
+  for (const [index, attempt] of (record.attemptRecords ?? []).entries()) {
+    const field = `attemptRecords[${index}]`;
+    requireNonNegativeInteger(attempt.attempt, `${field}.attempt`);
+    requireNonNegativeInteger(attempt.promptTokens, `${field}.promptTokens`);
+    requireNonNegativeInteger(attempt.completionTokens, `${field}.completionTokens`);
+    if (!(ATTEMPT_OUTCOMES as readonly string[]).includes(attempt.outcome)) {
+      throw new UsageStoreError(
+        `Usage record field ${field}.outcome must be one of ${ATTEMPT_OUTCOMES.join(', ')}, got "${String(attempt.outcome)}".`,
+      );
+    }
+    if (!(USAGE_SOURCES as readonly string[]).includes(attempt.source)) {
+      throw new UsageStoreError(
+        `Usage record field ${field}.source must be one of ${USAGE_SOURCES.join(', ')}, got "${String(attempt.source)}".`,
+      );
+    }
   }
   for (const field of [
     'round',
@@ -485,7 +652,13 @@ function validateRecord(record: UsageRecord): void {
   ] as const) {
     requireNonNegativeInteger(record[field], field);
   }
-  for (const field of ['cachedPromptTokens', 'wordLimit', 'predictedTokens'] as const) {
+  for (const field of [
+    'cachedPromptTokens',
+    'wordLimit',
+    'predictedTokens',
+    'localPromptTokens',
+    'localCompletionTokens',
+  ] as const) {
     if (record[field] !== undefined) requireNonNegativeInteger(record[field], field);
   }
   if (!Number.isFinite(record.latencyMs) || record.latencyMs < 0) {
@@ -599,9 +772,11 @@ export function openUsageStore(file: string, options: UsageStoreOptions = {}): U
   if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const database = new Database(file);
   try {
-    // WAL lets the CLI read while a worker writes; the busy timeout covers two workers writing at once.
+    // WAL lets the CLI read while a worker writes; the busy timeout covers two workers writing at once. It is
+    // short because better-sqlite3 waits synchronously, stalling every activity of the worker (heartbeats
+    // included); a database locked for longer fails the write, and Temporal retries it later.
     database.pragma('journal_mode = WAL');
-    database.pragma('busy_timeout = 5000');
+    database.pragma('busy_timeout = 1000');
     database.pragma('foreign_keys = ON');
     migrate(database);
   } catch (error) {
@@ -614,12 +789,20 @@ export function openUsageStore(file: string, options: UsageStoreOptions = {}): U
       call_id, workflow_id, run_id, ticker, agent, round, mode, provider, model, prompt_tokens,
       completion_tokens, cached_prompt_tokens, lost_tokens, usage_source, raw_words, words, word_limit,
       raw_compliant, truncated, predicted_tokens, max_tokens, cost_usd, latency_ms, attempts,
-      calibration_version, recorded_at, finish_reason
+      calibration_version, recorded_at, finish_reason, local_prompt_tokens, local_completion_tokens
     ) VALUES (
       @callId, @workflowId, @runId, @ticker, @agent, @round, @mode, @provider, @model, @promptTokens,
       @completionTokens, @cachedPromptTokens, @lostTokens, @usageSource, @rawWords, @words, @wordLimit,
       @rawCompliant, @truncated, @predictedTokens, @maxTokens, @costUsd, @latencyMs, @attempts,
-      @calibrationVersion, @recordedAt, @finishReason
+      @calibrationVersion, @recordedAt, @finishReason, @localPromptTokens, @localCompletionTokens
+    )`);
+  const insertAttempt = database.prepare(`
+    INSERT OR IGNORE INTO usage_attempts (
+      workflow_id, run_id, call_id, agent, round, attempt, outcome, prompt_tokens, completion_tokens, source,
+      failure_type, recorded_at
+    ) VALUES (
+      @workflowId, @runId, @callId, @agent, @round, @attempt, @outcome, @promptTokens, @completionTokens, @source,
+      @failureType, @recordedAt
     )`);
   const upsertRun = database.prepare(`
     INSERT INTO runs (
@@ -637,7 +820,7 @@ export function openUsageStore(file: string, options: UsageStoreOptions = {}): U
       calibration_version = excluded.calibration_version, started_at = excluded.started_at,
       finished_at = excluded.finished_at`);
   const insertCalibration = database.prepare(
-    'INSERT OR IGNORE INTO calibrations (version, created_at, reasons, agents) VALUES (?, ?, ?, ?)',
+    'INSERT OR IGNORE INTO calibrations (version, created_at, reasons, agents, tokenizer_drift) VALUES (?, ?, ?, ?, ?)',
   );
   const setActive = database.prepare(
     'INSERT INTO active_calibration (singleton, version) VALUES (1, ?) ON CONFLICT (singleton) DO UPDATE SET version = excluded.version',
@@ -664,11 +847,12 @@ export function openUsageStore(file: string, options: UsageStoreOptions = {}): U
       .map(([agent, agentRows]) => statisticsOf(agent, agentRows));
   }
 
-  const store: UsageStore = {
-    file,
-
-    recordUsage(record) {
-      validateRecord(record);
+  const writeUsage = database.transaction(
+    (
+      record: Omit<UsageRecord, 'attemptRecords'>,
+      attempts: readonly AttemptRecord[],
+      recordedAt: string,
+    ): { inserted: boolean } => {
       const result = insertUsage.run({
         ...record,
         cachedPromptTokens: nullable(record.cachedPromptTokens),
@@ -679,26 +863,79 @@ export function openUsageStore(file: string, options: UsageStoreOptions = {}): U
         costUsd: nullable(record.costUsd),
         calibrationVersion: nullable(record.calibrationVersion),
         finishReason: nullable(record.finishReason),
-        recordedAt: normalizeTimestamp(record.recordedAt ?? now().toISOString(), 'recordedAt'),
+        localPromptTokens: nullable(record.localPromptTokens),
+        localCompletionTokens: nullable(record.localCompletionTokens),
+        recordedAt,
       });
-      return { inserted: result.changes === 1 };
+      if (result.changes !== 1) return { inserted: false };
+      for (const attempt of attempts) {
+        insertAttempt.run({
+          workflowId: record.workflowId,
+          runId: record.runId,
+          callId: record.callId,
+          agent: record.agent,
+          round: record.round,
+          attempt: attempt.attempt,
+          outcome: attempt.outcome,
+          promptTokens: attempt.promptTokens,
+          completionTokens: attempt.completionTokens,
+          source: attempt.source,
+          failureType: nullable(attempt.failureType),
+          recordedAt,
+        });
+      }
+      return { inserted: true };
+    },
+  );
+
+  function listUsageRecords(filter: UsageFilter): UsageRecord[] {
+    requireLimit(filter.limit);
+    const conditions: Array<[string, unknown]> = [
+      ['workflow_id = ?', filter.workflowId],
+      ['agent = ?', filter.agent],
+      [
+        'recorded_at >= ?',
+        filter.since === undefined ? undefined : normalizeTimestamp(filter.since, 'since'),
+      ],
+    ];
+    const rows =
+      filter.limit === undefined
+        ? selectUsageRows(conditions, 'ORDER BY recorded_at, id')
+        : selectUsageRows(conditions, `ORDER BY recorded_at DESC, id DESC LIMIT ${filter.limit}`).reverse();
+    return rows.map(rowToRecord);
+  }
+
+  const store: UsageStore = {
+    file,
+
+    recordUsage(record) {
+      validateRecord(record);
+      const recordedAt = normalizeTimestamp(record.recordedAt ?? now().toISOString(), 'recordedAt');
+      const { attemptRecords, ...columns } = record;
+      return writeUsage(columns, attemptRecords ?? [], recordedAt);
+    },
+
+    listAttempts(workflowId) {
+      const rows = database
+        .prepare('SELECT * FROM usage_attempts WHERE workflow_id = ? ORDER BY recorded_at, id')
+        .all(workflowId) as AttemptRow[];
+      return rows.map(rowToAttempt);
     },
 
     listUsage(filter = {}) {
-      requireLimit(filter.limit);
-      const conditions: Array<[string, unknown]> = [
-        ['workflow_id = ?', filter.workflowId],
-        ['agent = ?', filter.agent],
-        [
-          'recorded_at >= ?',
-          filter.since === undefined ? undefined : normalizeTimestamp(filter.since, 'since'),
-        ],
-      ];
-      const rows =
-        filter.limit === undefined
-          ? selectUsageRows(conditions, 'ORDER BY recorded_at, id')
-          : selectUsageRows(conditions, `ORDER BY recorded_at DESC, id DESC LIMIT ${filter.limit}`).reverse();
-      return rows.map(rowToRecord);
+      const records = listUsageRecords(filter);
+      if (filter.workflowId === undefined) return records;
+      const attempts = store.listAttempts(filter.workflowId);
+      return records.map((record) => {
+        const own = attempts
+          .filter((entry) => entry.runId === record.runId && entry.callId === record.callId)
+          .map(({ attempt, outcome, promptTokens, completionTokens, source, failureType }) => {
+            const entry: AttemptRecord = { attempt, outcome, promptTokens, completionTokens, source };
+            if (failureType !== undefined) entry.failureType = failureType;
+            return entry;
+          });
+        return own.length > 0 ? { ...record, attemptRecords: own } : record;
+      });
     },
 
     agentStatistics(filter = {}) {
@@ -862,6 +1099,7 @@ export function openUsageStore(file: string, options: UsageStoreOptions = {}): U
           normalizeTimestamp(calibration.createdAt, 'createdAt'),
           JSON.stringify(calibration.reasons),
           JSON.stringify(calibration.agents),
+          calibration.tokenizerDrift === undefined ? null : JSON.stringify(calibration.tokenizerDrift),
         );
         if (result.changes === 1) setActive.run(calibration.version);
       })();

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { PayloadCodec } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createCalibrationActivities } from '../activities/calibration-activities';
 import { createComparisonActivities } from '../activities/comparison-activities';
@@ -6,6 +7,8 @@ import { createDataActivities } from '../activities/data-activities';
 import { createInvokeActivity } from '../activities/invoke-activity';
 import { createPipelineActivities } from '../activities/pipeline-activities';
 import { createUsageActivities } from '../activities/usage-activities';
+import { payloadCodecsFromEnvironment } from '../codec/encryption-codec';
+import { invokeTaskQueue } from '../config/run-settings';
 import type { AppConfig } from '../config/schema';
 import { sharedTiktokenCounter } from '../core/token-counter';
 import type { TokenCounter } from '../core/types';
@@ -26,6 +29,8 @@ export interface TokenflowWorkerOptions {
   store?: UsageStore;
   /** Replace the provider built from config (tests that point one worker at several servers). */
   providers?: Partial<Record<'openai' | 'local', ChatProvider>>;
+  /** Payload codecs (tests); otherwise the encryption codec when TOKENFLOW_PAYLOAD_KEY is set. */
+  payloadCodecs?: PayloadCodec[];
 }
 
 export interface TokenflowWorkers {
@@ -51,9 +56,11 @@ function workflowSource(
 }
 
 /**
- * Builds the workers of one process: the main task queue (workflows, pure pipeline steps, data, usage and,
- * for remote endpoints, invoke) and, for the local model, a one-slot queue that runs one generation at a
- * time so concurrent analysts queue instead of thrashing the CPU. The model is loaded once per process.
+ * Builds the workers of one process: the main task queue (workflows, pure pipeline steps, data, usage) and
+ * the invoke activity's own queue, so calls wait in Temporal rather than at the model. For the local model
+ * that queue has one slot, one generation at a time instead of thrashing the CPU (the model is loaded once per
+ * process); for an OpenAI-compatible endpoint it has `openai.maxConcurrentCalls` slots and, when set, the
+ * server-side rate `openai.requestsPerSecond` shared by every worker of the endpoint.
  */
 export async function createTokenflowWorkers(options: TokenflowWorkerOptions): Promise<TokenflowWorkers> {
   const { config, connection } = options;
@@ -68,7 +75,8 @@ export async function createTokenflowWorkers(options: TokenflowWorkerOptions): P
     providers.openai = createOpenAiProvider({
       baseUrl: config.openai.baseUrl,
       apiKey: config.openai.apiKey,
-      timeoutMs: config.openai.requestTimeoutSeconds * 1000,
+      firstByteTimeoutMs: config.openai.firstByteTimeoutSeconds * 1000,
+      idleTimeoutMs: config.openai.idleTimeoutSeconds * 1000,
     });
   }
   if (config.provider === 'local') {
@@ -100,29 +108,42 @@ export async function createTokenflowWorkers(options: TokenflowWorkerOptions): P
     ...createUsageActivities({ store }),
     ...createCalibrationActivities({ store, config }),
     ...createComparisonActivities({ reportsDirectory: path.join(config.dataDir, 'reports') }),
-    ...(config.provider === 'local' ? {} : invoke),
+    // Runs started before model calls moved to their own queue still schedule them on the main one: serve them
+    // there too, so a rolling upgrade does not strand them.
+    ...(config.provider === 'openai' ? invoke : {}),
   };
 
   const workers: Worker[] = [
     await Worker.create({
       connection,
+      dataConverter: { payloadCodecs: options.payloadCodecs ?? payloadCodecsFromEnvironment(process.env) },
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       ...workflowSource(options),
       activities: mainActivities,
     }),
   ];
-  if (config.provider === 'local') {
-    workers.push(
-      await Worker.create({
-        connection,
-        namespace: config.temporal.namespace,
-        taskQueue: config.temporal.localModelTaskQueue,
-        activities: invoke,
-        maxConcurrentActivityTaskExecutions: 1,
-      }),
-    );
-  }
+  workers.push(
+    await Worker.create({
+      connection,
+      dataConverter: { payloadCodecs: options.payloadCodecs ?? payloadCodecsFromEnvironment(process.env) },
+      namespace: config.temporal.namespace,
+      taskQueue: invokeTaskQueue(config),
+      activities: invoke,
+      ...(config.provider === 'local'
+        ? { maxConcurrentActivityTaskExecutions: 1 }
+        : {
+            maxConcurrentActivityTaskExecutions: config.openai.maxConcurrentCalls,
+            ...(config.openai.requestsPerSecond === undefined
+              ? {}
+              : { maxTaskQueueActivitiesPerSecond: config.openai.requestsPerSecond }),
+          }),
+      // The SDK otherwise sends a heartbeat only every 80% of the heartbeat timeout (24 s of 30): the live token
+      // count would reach Temporal that late, and a killed worker would lose up to that much of it.
+      maxHeartbeatThrottleInterval: '2s',
+      defaultHeartbeatThrottleInterval: '2s',
+    }),
+  );
 
   const closeStore = () => {
     if (ownsStore) store.close();

@@ -2,6 +2,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -37,8 +38,10 @@ import type {
   RunProgress,
 } from '../core/run-types';
 import { DECISION_JSON_SCHEMA } from '../core/decision-schema';
+import { emptyDrift } from '../core/tokenizer-drift';
 import type { AgentContext, AnalysisInputs, DebateTurn } from '../core/types';
 import { createPipelineProxies, runAgentCall, type PipelineRunState } from './agent-call';
+import { LEDGER_RECORDS_FAILURES } from './patches';
 import { budgetQuery, cancelRunUpdate, changeBudgetUpdate, progressQuery, usageQuery } from './definitions';
 import {
   budgetStatusKey,
@@ -107,6 +110,7 @@ export async function analysisWorkflow(input: AnalysisInput): Promise<AnalysisRe
     calibration,
     calls: [],
     degradations: [],
+    drift: calibration?.tokenizerDrift?.[settings.model] ?? emptyDrift(),
     onCallFinished: (summary: CallSummary) => {
       currentAgents.delete(summary.agent);
       upsertSearchAttributes([
@@ -117,11 +121,13 @@ export async function analysisWorkflow(input: AnalysisInput): Promise<AnalysisRe
   };
   const runCost = () => state.calls.reduce((sum, call) => sum + (call.costUsd ?? 0), 0);
   const currentBudgetStatus = (): BudgetStatus =>
-    state.degradations.length === 0
-      ? 'within'
-      : totalSpent(budget) >= budget.hardCap
-        ? 'exhausted'
-        : 'degraded';
+    (budget.overruns ?? []).length > 0
+      ? 'overrun'
+      : state.degradations.length === 0
+        ? 'within'
+        : totalSpent(budget) >= budget.hardCap
+          ? 'exhausted'
+          : 'degraded';
 
   const progress = (): RunProgress => ({
     phase,
@@ -170,6 +176,7 @@ export async function analysisWorkflow(input: AnalysisInput): Promise<AnalysisRe
   let investmentPlan: string | undefined;
   let traderPlan: string | undefined;
   let decision: DecisionSummary | undefined;
+  let noDecisionReason: string | undefined;
   let dataSource = '';
 
   /** A prerequisite an earlier (skipped) agent should have produced; records why the agent does not run. */
@@ -229,6 +236,48 @@ export async function analysisWorkflow(input: AnalysisInput): Promise<AnalysisRe
     return turns;
   };
 
+  const totalsOfCalls = () =>
+    state.calls.reduce(
+      (sum, call) => ({
+        promptTokens: sum.promptTokens + call.promptTokens,
+        completionTokens: sum.completionTokens + call.completionTokens,
+        lostTokens: sum.lostTokens + call.lostTokens,
+      }),
+      { promptTokens: 0, completionTokens: 0, lostTokens: 0 },
+    );
+  const { recordRunSummary } = proxyActivities<UsageActivities>({
+    startToCloseTimeout: '30s',
+    scheduleToCloseTimeout: '15m',
+    retry: { maximumAttempts: Number.POSITIVE_INFINITY, maximumInterval: '30s' },
+  });
+  /** The run's line in the ledger; a store that stays down costs the summary, never the run's result. */
+  const recordSummary = async (status: string): Promise<void> => {
+    const totals = totalsOfCalls();
+    try {
+      await CancellationScope.nonCancellable(() => recordRunSummary({
+        workflowId: workflowInfo().workflowId,
+        runId: workflowInfo().runId,
+        ticker: request.ticker.toUpperCase(),
+        date: request.date,
+        mode: request.mode,
+        decision: decision?.action,
+        totalTokens: totalSpent(budget),
+        promptTokens: totals.promptTokens,
+        completionTokens: totals.completionTokens,
+        originalPromptTokens: state.calls.reduce((sum, call) => sum + call.originalPromptTokens, 0),
+        budgetTokens: budget.hardCap,
+        costUsd: runCost(),
+        budgetStatus: status,
+        calibrationVersion: calibration?.version,
+        startedAt: new Date(startedAt).toISOString(),
+      }));
+    } catch (error) {
+      state.degradations.push(
+        `the run summary could not be written (${error instanceof Error ? error.message : String(error)})`,
+      );
+    }
+  };
+
   try {
     await scope.run(async () => {
       const inputs: AnalysisInputs = await loadAnalysisInputs({
@@ -240,13 +289,19 @@ export async function analysisWorkflow(input: AnalysisInput): Promise<AnalysisRe
       const base = { ticker: request.ticker, date: inputs.date };
 
       phase = 'analysts';
-      await Promise.all(
-        ANALYST_AGENTS.map(async (agent) => {
-          const outcome = await call(agent, 1, 1, { ...base, inputs });
-          if (outcome) reports[agent] = outcome.text;
-          closeLine(budget, agent);
-        }),
-      );
+      const analysts = ANALYST_AGENTS.map(async (agent) => {
+        const outcome = await call(agent, 1, 1, { ...base, inputs });
+        if (outcome) reports[agent] = outcome.text;
+        closeLine(budget, agent);
+      });
+      if (patched(LEDGER_RECORDS_FAILURES)) {
+        // When one analyst fails or the run is cancelled, the others still settle and record what they spent.
+        const settled = await Promise.allSettled(analysts);
+        const failed = settled.find((outcome) => outcome.status === 'rejected');
+        if (failed) throw failed.reason;
+      } else {
+        await Promise.all(analysts);
+      }
       const analystReports = (): Partial<Record<AnalystAgent, string>> => {
         const selected: Partial<Record<AnalystAgent, string>> = {};
         for (const agent of ANALYST_AGENTS) if (reports[agent]) selected[agent] = reports[agent];
@@ -335,36 +390,41 @@ export async function analysisWorkflow(input: AnalysisInput): Promise<AnalysisRe
           });
           if (repaired) parsed = await proxies.parseDecision({ text: repaired.text, wordLimit });
           if (!parsed.ok) {
-            throw ApplicationFailure.nonRetryable(
-              `The risk manager did not give a valid decision even after one repair attempt: ${parsed.error}`,
-              'MalformedDecision',
-            );
+            const why = `the risk manager did not give a valid decision even after one repair attempt: ${parsed.error}`;
+            // Every report before it was paid for: keep them and end without a decision.
+            if (!patched(LEDGER_RECORDS_FAILURES)) {
+              throw ApplicationFailure.nonRetryable(`T${why.slice(1)}`, 'MalformedDecision');
+            }
+            noDecisionReason = why;
+            state.degradations.push(`no decision: ${why}`);
           }
         }
-        decision = parsed.decision;
+        if (parsed.ok) decision = parsed.decision;
       } else {
+        noDecisionReason = 'the risk manager did not run';
         state.degradations.push('no decision: the risk manager did not run');
       }
     });
     phase = 'completed';
   } catch (error) {
     if (!isCancellation(error) || cancelReason === undefined) {
-      phase = 'failed';
-      upsertSearchAttributes([{ key: budgetStatusKey, value: 'failed' }]);
+      // Failed, or cancelled from outside (the Temporal UI or CLI) rather than by the cancelRun update.
+      const ending = isCancellation(error) ? 'cancelled' : 'failed';
+      phase = ending;
+      upsertSearchAttributes([
+        { key: budgetStatusKey, value: ending },
+        { key: totalTokensKey, value: totalSpent(budget) },
+        { key: costKey, value: roundCost(runCost()) },
+      ]);
+      // Such a run spent tokens too: its summary joins the ledger before the run ends.
+      if (patched(LEDGER_RECORDS_FAILURES)) await recordSummary(ending);
       throw error;
     }
     phase = 'cancelled';
   }
 
   budgetStatus = currentBudgetStatus();
-  const totals = state.calls.reduce(
-    (sum, call) => ({
-      promptTokens: sum.promptTokens + call.promptTokens,
-      completionTokens: sum.completionTokens + call.completionTokens,
-      lostTokens: sum.lostTokens + call.lostTokens,
-    }),
-    { promptTokens: 0, completionTokens: 0, lostTokens: 0 },
-  );
+  const totals = totalsOfCalls();
   upsertSearchAttributes([
     { key: totalTokensKey, value: totalSpent(budget) },
     { key: costKey, value: roundCost(runCost()) },
@@ -372,33 +432,15 @@ export async function analysisWorkflow(input: AnalysisInput): Promise<AnalysisRe
     ...(decision ? [{ key: decisionKey, value: decision.action }] : []),
   ]);
 
-  const { recordRunSummary } = proxyActivities<UsageActivities>({
-    startToCloseTimeout: '30s',
-    retry: { maximumAttempts: 5 },
-  });
-  await recordRunSummary({
-    workflowId: workflowInfo().workflowId,
-    runId: workflowInfo().runId,
-    ticker: request.ticker.toUpperCase(),
-    date: request.date,
-    mode: request.mode,
-    decision: decision?.action,
-    totalTokens: totalSpent(budget),
-    promptTokens: totals.promptTokens,
-    completionTokens: totals.completionTokens,
-    originalPromptTokens: state.calls.reduce((sum, call) => sum + call.originalPromptTokens, 0),
-    budgetTokens: budget.hardCap,
-    costUsd: runCost(),
-    budgetStatus: phase === 'cancelled' ? 'cancelled' : budgetStatus,
-    calibrationVersion: calibration?.version,
-    startedAt: new Date(startedAt).toISOString(),
-  });
+  await recordSummary(phase === 'cancelled' ? 'cancelled' : budgetStatus);
 
   return {
     workflowId: workflowInfo().workflowId,
     request,
     status: phase === 'cancelled' ? 'cancelled' : 'completed',
     decision,
+    ...(decision === undefined && noDecisionReason !== undefined ? { noDecisionReason } : {}),
+    tokenizerDrift: state.drift,
     provider: settings.provider,
     model: settings.model,
     calibrationVersion: state.calibration?.version,

@@ -1,13 +1,18 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Tiktoken } from 'js-tiktoken/lite' with { 'resolution-mode': 'import' };
 import type { ChatMessage } from '../../src/core/types';
-import { scriptAnswer, seededRandom, hashString, type ScriptedAnswer } from './scripted-model';
+import { countChatPromptTokens, planCompletion } from './completion-plan';
+import { scriptAnswer, type ScriptedAnswer } from './scripted-model';
+import { SlotQueue } from './slot-queue';
+
+export { countChatPromptTokens, countTextTokens } from './completion-plan';
 
 /**
  * A local OpenAI-compatible server for tests and benchmarks: real HTTP on 127.0.0.1, real server-sent
  * events, `max_tokens` honoured with `finish_reason: 'length'`, usage counted with o200k_base, and faults on
- * demand. Answers come from the scripted model (`scripted-model.ts`).
+ * demand. Answers come from the scripted model (`scripted-model.ts`). It is the provider's bill too: each
+ * request records what the server processed ({@link RecordedRequest.billed}), and the tokenizer, chunking and
+ * slot options let it behave like servers that count, stream and queue differently.
  */
 
 /** One fault, consumed by the next chat request (one per request, in order). */
@@ -40,6 +45,28 @@ export interface Behaviour {
   ignoreMaxTokens: boolean;
   /** Model ids listed by GET /v1/models; chat requests may name any model. */
   models: string[];
+  /**
+   * A server with another tokenizer: it counts and bills `Math.ceil(o200kChatPromptCount * promptTokenFactor)`
+   * prompt tokens.
+   */
+  promptTokenFactor: number;
+  /**
+   * Server tokens per o200k completion token: n o200k tokens count as `Math.ceil(n * completionTokenFactor)`.
+   * `max_tokens` is in server tokens, and usage and the bill report server tokens.
+   */
+  completionTokenFactor: number;
+  /**
+   * When set, every content chunk carries exactly this many o200k tokens (the last may carry fewer), as servers
+   * that send several tokens per event do; otherwise chunks are one to three words.
+   */
+  tokensPerChunk?: number;
+  /**
+   * When set, at most this many chat streams are served at once; later chat requests wait in arrival order with
+   * nothing written, not even a status line, as llama.cpp's server holds requests while all its slots are busy.
+   */
+  slots?: number;
+  /** Pause after the headers before the first chunk, as prompt processing takes. */
+  firstChunkDelayMs: number;
 }
 
 export type FakeServerOptions = Partial<Behaviour>;
@@ -55,6 +82,26 @@ export interface RecordedRequest {
   receivedAt: number;
   /** Which fault, if any, this request consumed. */
   fault?: Fault;
+  /**
+   * What the server billed, in server tokens: set when a 200 stream starts (the prompt has been processed by
+   * then) and brought up to date after every chunk written to the socket, so a stream cut short is billed what
+   * was written before the cut. Undefined for requests answered with an error, or that never left the queue.
+   */
+  billed?: BilledUsage;
+}
+
+/** Tokens the server charged for one request. */
+export interface BilledUsage {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+/** The bill over several requests; `requests` counts those that were billed. */
+export interface BilledTotals {
+  requests: number;
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
 }
 
 export interface ChatCompletionRequestBody {
@@ -76,10 +123,15 @@ export interface FakeOpenAiServer {
   setBehaviour(behaviour: Partial<Behaviour>): void;
   /** The answer the scripted model gives `messages` under the current behaviour (before any `max_tokens` cut). */
   preview(messages: readonly ChatMessage[]): ScriptedAnswer;
-  /** Prompt tokens the server reports for `messages`. */
+  /** Prompt tokens the server reports and bills for `messages` (with {@link Behaviour.promptTokenFactor}). */
   countPromptTokens(messages: readonly ChatMessage[]): number;
   /** Streaming responses still open (a hung stream stays open until its client disconnects). */
   openStreamCount(): number;
+  /** Chat requests waiting for a free slot (see {@link Behaviour.slots}). */
+  queuedRequestCount(): number;
+  /** Sums {@link RecordedRequest.billed} over the recorded requests, or over those `filter` keeps. */
+  billedTotals(filter?: (request: RecordedRequest) => boolean): BilledTotals;
+  /** Ends every stream and every queued request, then stops listening. */
   close(): Promise<void>;
 }
 
@@ -90,47 +142,21 @@ const DEFAULT_BEHAVIOUR: Behaviour = {
   seed: 1,
   ignoreMaxTokens: false,
   models: ['gpt-4o-mini', 'scripted-model'],
+  promptTokenFactor: 1,
+  completionTokenFactor: 1,
+  firstChunkDelayMs: 0,
 };
-
-let encoder: Tiktoken | undefined;
-/** The o200k_base encoder, built once per process (building it takes a noticeable fraction of a second). */
-function o200k(): Tiktoken {
-  if (encoder) return encoder;
-  // js-tiktoken ships CommonJS builds but ESM-only typings, so it is required with the ESM types attached.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const lite = require('js-tiktoken/lite') as typeof import('js-tiktoken/lite', {
-    with: { 'resolution-mode': 'import' },
-  });
-  // The CommonJS build of the ranks exports the object itself, not a `default`.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const ranks = require('js-tiktoken/ranks/o200k_base') as ConstructorParameters<typeof lite.Tiktoken>[0];
-  encoder = new lite.Tiktoken(ranks);
-  return encoder;
-}
-
-/**
- * Prompt tokens the way OpenAI's cookbook counts a chat request: 3 tokens per message, the role and content
- * tokens, and 3 tokens priming the reply.
- */
-export function countChatPromptTokens(messages: readonly ChatMessage[]): number {
-  let total = 3;
-  for (const message of messages)
-    total += 3 + o200k().encode(message.role).length + o200k().encode(message.content).length;
-  return total;
-}
-
-/** Tokens of `text` in o200k_base, as the server counts a completion. */
-export function countTextTokens(text: string): number {
-  return o200k().encode(text).length;
-}
 
 /** Starts the server on 127.0.0.1 on a free port. */
 export async function startFakeOpenAiServer(options: FakeServerOptions = {}): Promise<FakeOpenAiServer> {
   const behaviour: Behaviour = { ...DEFAULT_BEHAVIOUR, ...options };
+  checkBehaviour(behaviour);
   const faults: Fault[] = [];
   const requests: RecordedRequest[] = [];
-  const hanging = new Set<ServerResponse>();
+  /** Chat requests from the moment they queue for a slot until their response closes. */
+  const chatResponses = new Map<ServerResponse, AbortSignal>();
   const streaming = new Set<ServerResponse>();
+  const slots = new SlotQueue(() => behaviour.slots);
   let completionCounter = 0;
 
   const server = createServer((request, response) => {
@@ -203,77 +229,93 @@ export async function startFakeOpenAiServer(options: FakeServerOptions = {}): Pr
       sendError(response, 400, 'This test server only streams; set stream: true.', 'invalid_request_error');
       return;
     }
-    const messages = body.messages;
-    const limit = body.max_tokens ?? body.max_completion_tokens;
-    const answer = scriptAnswer(messages, behaviour);
-    let answerText = answer.text;
-    if (fault?.kind === 'loop') {
-      const paragraph = answer.text.split('\n\n')[0] ?? answer.text;
-      const room = limit ?? 2000;
-      answerText = paragraph;
-      while (o200k().encode(answerText).length <= room) answerText += `\n\n###\n\n${paragraph}`;
-    }
-    let tokens = o200k().encode(answerText);
-    let finishReason: 'stop' | 'length' = 'stop';
-    if (limit !== undefined && tokens.length > limit && !behaviour.ignoreMaxTokens) {
-      tokens = tokens.slice(0, Math.max(0, limit));
-      finishReason = 'length';
-    }
-    const completion = o200k().decode(tokens);
-    const chunks = splitIntoChunks(
-      completion,
-      seededRandom(hashString(`${behaviour.seed}|${completion.length}`)),
-    );
 
+    const over = whenResponseOver(response);
+    if (over.aborted) return;
+    chatResponses.set(response, over);
+    over.addEventListener('abort', () => chatResponses.delete(response), { once: true });
+    if (!(await slots.take(over)) || over.aborted) return;
+    await serveStream(response, recorded, over, {
+      model: body.model,
+      messages: body.messages,
+      limit: body.max_tokens ?? body.max_completion_tokens,
+      includeUsage: body.stream_options?.include_usage === true,
+      fault,
+    });
+  }
+
+  /** Streams the answer while `response` holds a slot, billing each chunk as it is written. */
+  async function serveStream(
+    response: ServerResponse,
+    recorded: RecordedRequest,
+    over: AbortSignal,
+    chat: {
+      model: string;
+      messages: ChatMessage[];
+      limit: number | undefined;
+      includeUsage: boolean;
+      fault: Fault | undefined;
+    },
+  ): Promise<void> {
+    const { fault } = chat;
+    const plan = planCompletion(
+      chat.messages,
+      { limit: chat.limit, loop: fault?.kind === 'loop' },
+      behaviour,
+    );
+    const promptTokens = serverPromptTokens(chat.messages, behaviour);
     completionCounter++;
     const id = `chatcmpl-fake-${completionCounter}`;
     const created = Math.floor(Date.now() / 1000);
     const frame = (choices: unknown[], usage?: unknown): string =>
-      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: body.model, choices, ...(usage === undefined ? {} : { usage }) })}\n\n`;
+      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: chat.model, choices, ...(usage === undefined ? {} : { usage }) })}\n\n`;
+    // A write the client can no longer receive is not billed, so a stream learns of a vanished client from
+    // its socket too, before the close event has run.
+    const gone = (): boolean => over.aborted || !response.socket || response.socket.destroyed;
 
     response.writeHead(200, {
       'content-type': 'text/event-stream',
       'cache-control': 'no-cache',
       connection: 'keep-alive',
     });
-    let closed = false;
     streaming.add(response);
-    response.on('close', () => {
-      closed = true;
-      hanging.delete(response);
-      streaming.delete(response);
-    });
+    response.once('close', () => streaming.delete(response));
+    const billed: BilledUsage = { promptTokens, completionTokens: 0 };
+    recorded.billed = billed;
+    if (behaviour.firstChunkDelayMs > 0) {
+      // The status line goes out first, so the client sees the 200 and then waits for the first token.
+      response.flushHeaders();
+      await delay(behaviour.firstChunkDelayMs);
+      if (gone()) return;
+    }
     response.write(frame([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]));
 
-    for (const [index, chunk] of chunks.entries()) {
+    let writtenTokens = 0;
+    for (const [index, chunk] of plan.chunks.entries()) {
       if (fault?.kind === 'drop' && index >= fault.afterChunks) {
         await dropConnection(response);
         return;
       }
-      if (fault?.kind === 'hang' && index >= fault.afterChunks) {
-        hanging.add(response);
-        return;
-      }
+      // A hung stream keeps its slot until its client leaves or the server closes.
+      if (fault?.kind === 'hang' && index >= fault.afterChunks) return;
       if (behaviour.chunkDelayMs > 0) await delay(behaviour.chunkDelayMs);
-      if (closed) return;
-      response.write(frame([{ index: 0, delta: { content: chunk }, finish_reason: null }]));
+      if (gone()) return;
+      response.write(frame([{ index: 0, delta: { content: chunk.text }, finish_reason: null }]));
+      writtenTokens += chunk.tokenCount;
+      billed.completionTokens = plan.countCompletion(writtenTokens);
     }
     if (fault?.kind === 'drop') {
       await dropConnection(response);
       return;
     }
-    if (fault?.kind === 'hang') {
-      hanging.add(response);
-      return;
-    }
-    response.write(frame([{ index: 0, delta: {}, finish_reason: finishReason }]));
-    if (body.stream_options?.include_usage === true && fault?.kind !== 'omit-usage') {
-      const promptTokens = countChatPromptTokens(messages);
+    if (fault?.kind === 'hang') return;
+    response.write(frame([{ index: 0, delta: {}, finish_reason: plan.finishReason }]));
+    if (chat.includeUsage && fault?.kind !== 'omit-usage') {
       response.write(
         frame([], {
           prompt_tokens: promptTokens,
-          completion_tokens: tokens.length,
-          total_tokens: promptTokens + tokens.length,
+          completion_tokens: plan.completionTokens,
+          total_tokens: promptTokens + plan.completionTokens,
           prompt_tokens_details: { cached_tokens: 0 },
         }),
       );
@@ -298,40 +340,77 @@ export async function startFakeOpenAiServer(options: FakeServerOptions = {}): Pr
       faults.push(fault);
     },
     setBehaviour(update) {
+      checkBehaviour({ ...behaviour, ...update });
       Object.assign(behaviour, update);
+      // More slots (or none) let waiting requests in now rather than when the next stream ends.
+      slots.admit();
     },
     preview(messages) {
       return scriptAnswer(messages, behaviour);
     },
     countPromptTokens(messages) {
-      return countChatPromptTokens(messages);
+      return serverPromptTokens(messages, behaviour);
     },
     openStreamCount() {
       return streaming.size;
     },
+    queuedRequestCount() {
+      return slots.waitingCount;
+    },
+    billedTotals(filter = () => true) {
+      const totals: BilledTotals = { requests: 0, promptTokens: 0, completionTokens: 0, totalTokens: 0 };
+      for (const request of requests) {
+        if (!request.billed || !filter(request)) continue;
+        totals.requests++;
+        totals.promptTokens += request.billed.promptTokens;
+        totals.completionTokens += request.billed.completionTokens;
+      }
+      totals.totalTokens = totals.promptTokens + totals.completionTokens;
+      return totals;
+    },
     async close() {
-      for (const response of hanging) response.destroy();
-      hanging.clear();
+      // Hung streams and waiting requests would otherwise keep their sockets open. Waiting for each to see its
+      // end means the counts a test reads after close() are settled.
+      const ended = [...chatResponses].map(([response, over]) => {
+        const end = new Promise<void>((resolve) =>
+          over.addEventListener('abort', () => resolve(), { once: true }),
+        );
+        response.destroy();
+        return end;
+      });
       server.closeAllConnections();
-      await new Promise<void>((resolve, reject) =>
-        server.close((error) => (error ? reject(error) : resolve())),
-      );
+      await Promise.all([
+        ...ended,
+        new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))),
+      ]);
     },
   };
 }
 
-/** Pieces of one to three words, each with its leading whitespace, as a model streams tokens. */
-function splitIntoChunks(text: string, random: () => number): string[] {
-  const words: string[] = [...(text.match(/\s*\S+/g) ?? [])];
-  const tail = text.slice(words.join('').length);
-  if (tail) words.push(tail);
-  const chunks: string[] = [];
-  for (let index = 0; index < words.length;) {
-    const size = 1 + Math.floor(random() * 3);
-    chunks.push(words.slice(index, index + size).join(''));
-    index += size;
+/** Throws when a setting would make the server count or queue nonsensically. */
+function checkBehaviour(behaviour: Behaviour): void {
+  for (const name of ['promptTokenFactor', 'completionTokenFactor'] as const) {
+    if (!(behaviour[name] > 0))
+      throw new Error(`${name} must be a positive number (1 counts like o200k); got ${behaviour[name]}.`);
   }
-  return chunks;
+  for (const name of ['tokensPerChunk', 'slots'] as const) {
+    const value = behaviour[name];
+    if (value !== undefined && !(Number.isInteger(value) && value > 0))
+      throw new Error(`${name} must be a positive whole number, or left out; got ${value}.`);
+  }
+}
+
+/** Prompt tokens the server counts and bills for `messages`. */
+function serverPromptTokens(messages: readonly ChatMessage[], behaviour: Behaviour): number {
+  return Math.ceil(countChatPromptTokens(messages) * behaviour.promptTokenFactor);
+}
+
+/** A signal that aborts when `response` closes: finished, dropped, or its client gone. */
+function whenResponseOver(response: ServerResponse): AbortSignal {
+  const over = new AbortController();
+  if (!response.socket || response.socket.destroyed) over.abort();
+  else response.once('close', () => over.abort());
+  return over.signal;
 }
 
 function recordHeaders(request: IncomingMessage): Record<string, string> {
