@@ -27,13 +27,17 @@ const projectDirectory = path.resolve(__dirname, '..');
 const benchDirectory = __dirname;
 const benchmarksFile = path.join(projectDirectory, 'BENCHMARKS.md');
 
-/** What `npm run bench` runs without arguments: the micro benches, then the local model and the A/B runs. */
+/**
+ * What `npm run bench` runs without arguments: the micro benches, then the local model, the A/B runs and many
+ * runs at once against a rate-limiting endpoint.
+ */
 export const DEFAULT_BENCHES = [
   'orchestration-overhead',
   'compression',
   'token-counting',
   'local-model',
   'ab',
+  'concurrent-runs',
 ] as const;
 
 const BENCH_SUFFIX = '.bench.ts';

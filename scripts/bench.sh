@@ -2,9 +2,11 @@
 # What `npm run bench` runs: tokenflow's benchmarks (not tests). Each bench prints a markdown section that
 # bench/run.ts writes into BENCHMARKS.md between its markers, stamped with the date, the machine and the command.
 #
-#   npm run bench                          # all: orchestration-overhead, compression, token-counting, local-model, ab
+#   npm run bench                          # all: orchestration-overhead, compression, token-counting, local-model, ab,
+#                                          #      concurrent-runs (prediction runs only by name: it takes ~19 minutes)
 #   npm run bench -- compression           # one bench by name (bench/<name>.bench.ts)
 #   npm run bench -- --no-write compression   # print only, leave BENCHMARKS.md alone
+#   TOKENFLOW_BENCH_RUNS=20 npm run bench -- concurrent-runs   # 20 analyses at once instead of 50
 #
 # Benchmarks need the CPU to themselves on this shared machine, so the run holds /tmp/tokenflow-cpu.lock
 # (do not wrap this script in `flock` on that file yourself: it would wait for itself). Set

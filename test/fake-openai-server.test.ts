@@ -560,22 +560,25 @@ describe('fake OpenAI server with few slots', () => {
 
   test('close ends hung streams and waiting requests alike', async () => {
     const busy = await startFakeOpenAiServer({ seed: 7, slots: 1 });
-    busy.enqueueFault({ kind: 'hang', afterChunks: 1 });
-    const hungResponse = await openChat(busy, chat('hung'));
-    const waiting = openChat(busy, chat('waiting')).then(
-      () => 'answered',
-      () => 'failed',
-    );
-    await waitUntil(() => busy.queuedRequestCount() === 1, 'the second request waits');
-    const closed = await Promise.race([
-      busy.close().then(() => 'closed'),
-      delay(3000).then(() => 'still open'),
-    ]);
-    assert.equal(closed, 'closed');
-    assert.equal(busy.queuedRequestCount(), 0);
-    assert.equal(busy.openStreamCount(), 0);
-    assert.equal((await readStream(hungResponse)).broken, true);
-    assert.equal(await waiting, 'failed');
+    let closing: Promise<void> | undefined;
+    try {
+      busy.enqueueFault({ kind: 'hang', afterChunks: 1 });
+      const hungResponse = await openChat(busy, chat('hung'));
+      const waiting = openChat(busy, chat('waiting')).then(
+        () => 'answered',
+        () => 'failed',
+      );
+      await waitUntil(() => busy.queuedRequestCount() === 1, 'the second request waits');
+      closing = busy.close();
+      const closed = await Promise.race([closing.then(() => 'closed'), delay(3000).then(() => 'still open')]);
+      assert.equal(closed, 'closed');
+      assert.equal(busy.queuedRequestCount(), 0);
+      assert.equal(busy.openStreamCount(), 0);
+      assert.equal((await readStream(hungResponse)).broken, true);
+      assert.equal(await waiting, 'failed');
+    } finally {
+      await (closing ?? busy.close());
+    }
   });
 });
 

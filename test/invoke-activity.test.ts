@@ -47,7 +47,9 @@ async function runInvoke(
     onHeartbeat?.(details, environment);
   });
   const activity = createInvokeActivity({
-    providers: { openai: createOpenAiProvider({ baseUrl: server.url, firstByteTimeoutMs: 5000, idleTimeoutMs: 5000 }) },
+    providers: {
+      openai: createOpenAiProvider({ baseUrl: server.url, firstByteTimeoutMs: 5000, idleTimeoutMs: 5000 }),
+    },
     counterFor: () => counter,
   });
   const promptTokens = countChatPromptTokens(MESSAGES);
@@ -132,7 +134,10 @@ describe('invoke activity', () => {
         source: 'server',
       },
     ]);
-    assert.deepEqual(result.localUsage, { inputTokens: promptTokens, outputTokens: countTextTokens(result.text) });
+    assert.deepEqual(result.localUsage, {
+      inputTokens: promptTokens,
+      outputTokens: countTextTokens(result.text),
+    });
     assert.ok(heartbeats.length > 10, `heartbeats on every delta, got ${heartbeats.length}`);
     const counts = heartbeats.map((heartbeat) => heartbeat.outputTokens);
     assert.deepEqual(
@@ -168,7 +173,11 @@ describe('invoke activity', () => {
     server.enqueueFault({ kind: 'omit-usage' });
     const unlearned = await runInvoke(server, { promptTokens: 100, drift: undefined });
     assert.ok(unlearned.result);
-    assert.equal(unlearned.result.usage.inputTokens, 115, 'the conservative default before any drift is known');
+    assert.equal(
+      unlearned.result.usage.inputTokens,
+      115,
+      'the conservative default before any drift is known',
+    );
     assert.ok(unlearned.result.usage.outputTokens > countTextTokens(unlearned.result.text));
   });
 
@@ -215,6 +224,17 @@ describe('invoke activity', () => {
         server.setBehaviour({ ignoreMaxTokens: false, chunkDelayMs: 0 });
       }
     }
+  });
+
+  test('a learned drift a little above the truth does not make the monitor cut an answer the server ends', async () => {
+    const length = countTextTokens(server.preview(MESSAGES).text);
+    const { result } = await runInvoke(server, {
+      maxTokens: length + 1,
+      drift: { prompt: 1, completion: 1.015 },
+    });
+    assert.ok(result);
+    assert.equal(result.finishReason, 'stop');
+    assert.equal(result.usageSource, 'server', 'the server’s own count, not an estimate');
   });
 
   test('the stream monitor stops an answer that starts repeating itself, and counts what it paid for', async () => {
@@ -306,7 +326,9 @@ describe('invoke activity', () => {
   test('a retry reads the last heartbeat and reports the lost attempt', async () => {
     const previous: InvokeHeartbeat = {
       attempt: 2,
-      attempts: [{ attempt: 1, outcome: 'failed', promptTokens: 0, completionTokens: 10, source: 'estimated' }],
+      attempts: [
+        { attempt: 1, outcome: 'failed', promptTokens: 0, completionTokens: 10, source: 'estimated' },
+      ],
       current: { promptTokens, completionTokens: 50, maxTokens: 1500 },
       inputTokens: promptTokens,
       outputTokens: 50,
@@ -371,7 +393,10 @@ describe('invoke activity', () => {
     assert.ok(error instanceof CancelledFailure, `expected a CancelledFailure, got ${String(error)}`);
     const details = error.details[0] as { lostTokens: number; attempts: Array<{ outcome: string }> };
     assert.equal(details.attempts[0]?.outcome, 'cancelled');
-    assert.ok(details.lostTokens > promptTokens, 'the cancelled attempt reports its prompt and partial answer');
+    assert.ok(
+      details.lostTokens > promptTokens,
+      'the cancelled attempt reports its prompt and partial answer',
+    );
     assert.equal(heartbeats.at(-1)!.attempts[0]?.outcome, 'cancelled');
     for (let wait = 0; wait < 50 && server.openStreamCount() > 0; wait++)
       await new Promise((resolve) => setTimeout(resolve, 10));

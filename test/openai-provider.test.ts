@@ -207,6 +207,37 @@ describe('OpenAI provider against the fake server', () => {
     assert.equal(server.openStreamCount(), 0);
   });
 
+  test('an abort that lands on the last chunk ends the call at once', async () => {
+    // The SDK's own iterator never settles when its signal aborts once the body has been read to the end: a
+    // stream monitor or a cancellation landing on the last chunk hung the attempt for good.
+    const reason = new Error('stopped on the last chunk');
+    for (const tokensPerChunk of [1, 3]) {
+      server.setBehaviour({ tokensPerChunk });
+      try {
+        const full = countTextTokens(server.preview(MESSAGES).text);
+        const controller = new AbortController();
+        let text = '';
+        const pending = provider.stream(
+          { model: 'gpt-4o-mini', messages: MESSAGES, maxTokens: 2000, signal: controller.signal },
+          (delta) => {
+            text += delta.text;
+            if (countTextTokens(text) >= full) controller.abort(reason);
+          },
+        );
+        const outcome = await Promise.race([
+          pending.then(
+            () => 'resolved',
+            (error: unknown) => (error === reason ? 'aborted' : String(error)),
+          ),
+          new Promise((resolve) => setTimeout(() => resolve('hung'), 3000)),
+        ]);
+        assert.equal(outcome, 'aborted', `${tokensPerChunk} token(s) per chunk`);
+      } finally {
+        server.setBehaviour({ tokensPerChunk: undefined });
+      }
+    }
+  });
+
   test('a stream silent mid-answer for longer than the idle timeout is abandoned as StreamDropped', async () => {
     const impatient = createOpenAiProvider({
       baseUrl: server.url,

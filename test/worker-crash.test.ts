@@ -16,7 +16,7 @@ const CHUNK_DELAY_MS = 40;
 /** The call whose worker is killed: it runs alone, so the only open stream is its own. */
 const VICTIM: AgentName = 'bull_researcher';
 /** How long the victim streams before the kill: the answer has been under way, and is far from done. */
-const STREAMED_BEFORE_KILL_MS = 1500;
+const STREAMED_BEFORE_KILL_MS = 2500;
 
 let harness: Harness;
 
@@ -60,7 +60,10 @@ function countBy<T>(items: readonly T[], key: (item: T) => string, weight: (item
  * one usage record per call agreeing with the result on attempts and lost tokens. Checks of the tokens the
  * killed attempt streamed against what the ledger charged for it belong here.
  */
-function assertLedgerMatchesServer(result: AnalysisResult, requests: readonly RecordedRequest[]): void {
+function assertLedgerMatchesServer(
+  result: AnalysisResult,
+  requests: readonly RecordedRequest[],
+): { ledger: number; billed: number; lost: string } {
   assert.deepEqual(
     countBy(requests, roleOf),
     countBy(
@@ -80,7 +83,50 @@ function assertLedgerMatchesServer(result: AnalysisResult, requests: readonly Re
     const record = records.find((candidate) => candidate.callId === call.callId);
     assert.equal(record?.attempts, call.attempts, `${call.callId}: attempts in the store`);
     assert.equal(record?.lostTokens, call.lostTokens, `${call.callId}: lost tokens in the store`);
+    assert.equal(
+      record?.attemptRecords?.length,
+      call.attempts,
+      `${call.callId}: every attempt in the ledger`,
+    );
   }
+
+  // The killed attempt is in the ledger as lost with its worker, charged what its last heartbeat said it had
+  // put on the bill: the prompt and the answer streamed until then, at most a couple of seconds short.
+  const victim = records.find((record) => record.agent === VICTIM);
+  const lost = victim?.attemptRecords?.find((attempt) => attempt.outcome === 'lost');
+  assert.ok(
+    lost,
+    `the ${VICTIM}'s killed attempt is recorded as lost: ${JSON.stringify(victim?.attemptRecords)}`,
+  );
+  const killedRequest = requests.find((request) => roleOf(request) === VICTIM);
+  assert.ok(killedRequest?.billed, 'the server billed the killed attempt');
+  assert.ok(lost.promptTokens >= killedRequest.billed.promptTokens, 'its prompt is charged in full');
+  assert.ok(
+    lost.promptTokens + lost.completionTokens > killedRequest.billed.promptTokens,
+    'and what it had streamed by its last heartbeat',
+  );
+
+  // The run's total is the server's count, within 2%, and under the cap by both counts.
+  const ledger = records.reduce(
+    (sum, record) => sum + record.promptTokens + record.completionTokens + record.lostTokens,
+    0,
+  );
+  const billed = requests.reduce(
+    (sum, request) =>
+      sum + (request.billed ? request.billed.promptTokens + request.billed.completionTokens : 0),
+    0,
+  );
+  assert.equal(ledger, result.totals.totalTokens, 'the store holds what the run counted');
+  assert.ok(
+    Math.abs(ledger - billed) / billed <= 0.02,
+    `ledger ${ledger} within 2% of the server's ${billed} (${(((ledger - billed) / billed) * 100).toFixed(2)}%)`,
+  );
+  assert.ok(billed <= result.budget.hardCap && ledger <= result.budget.hardCap, 'under the cap');
+  return {
+    ledger,
+    billed,
+    lost: `${lost.promptTokens}+${lost.completionTokens} charged, ${killedRequest.billed.promptTokens}+${killedRequest.billed.completionTokens} billed`,
+  };
 }
 
 describe('a worker process killed mid-stream', () => {
@@ -113,7 +159,10 @@ describe('a worker process killed mid-stream', () => {
 
       await waitFor(
         `the ${VICTIM} to start streaming`,
-        () => chatRequests().slice(firstRequest).find((request) => roleOf(request) === VICTIM),
+        () =>
+          chatRequests()
+            .slice(firstRequest)
+            .find((request) => roleOf(request) === VICTIM),
         120_000,
       );
       mark(`${VICTIM} streaming`);
@@ -131,6 +180,8 @@ describe('a worker process killed mid-stream', () => {
 
       const second = await startWorkerProcess({ harness, config });
       mark('second worker process ready');
+      // The workflow task after the retry first waits out the dead worker's sticky queue (the SDK's 10 s
+      // schedule-to-start timeout), as it would after a real crash: about 10 s of this test.
       const run = await outcome;
       mark('run ended');
       second.kill('SIGTERM');
@@ -150,7 +201,10 @@ describe('a worker process killed mid-stream', () => {
         victimCalls.length + 1,
         'the server saw the killed attempt and the retry',
       );
-      assertLedgerMatchesServer(result, requests);
+      const reconciled = assertLedgerMatchesServer(result, requests);
+      context.diagnostic(
+        `ledger ${reconciled.ledger}, server ${reconciled.billed}; killed attempt: ${reconciled.lost}`,
+      );
     },
   );
 });

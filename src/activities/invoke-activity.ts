@@ -177,9 +177,11 @@ export function createInvokeActivity(deps: InvokeActivityDependencies) {
       // Off (it finds nothing) when the window is absent or below 2 words.
       const repetition = new RepetitionDetector(input.repetitionWindowWords ?? 0);
       let repeat: RepetitionFound | undefined;
-      // The monitor's own ceiling check uses the best estimate (the learned drift, else none), so that a server
-      // that honours max_tokens is never cut short; the bill's estimates err toward the bill instead.
+      // The monitor's own ceiling check uses the best estimate (the learned drift, else none) and a little slack
+      // for one answer's drift from the mean, so that a server that honours max_tokens is never cut short on its
+      // last chunks; the bill's estimates err toward the bill instead.
       const monitorFactor = input.drift?.completion ?? 1;
+      const monitorCeiling = attemptMaxTokens + Math.ceil(attemptMaxTokens * 0.02) + 4;
       const completionEstimate = (): number =>
         text === '' ? 0 : estimateServerTokens(live.tokens, factors.completion, chunks);
       const progress = (): AttemptProgress => ({
@@ -217,7 +219,9 @@ export function createInvokeActivity(deps: InvokeActivityDependencies) {
       // and the attempt must still say it is alive (and receive a cancellation) meanwhile.
       const heartbeatTimeoutMs = context.info.heartbeatTimeoutMs ?? 0;
       const waitingHeartbeatMs =
-        heartbeatTimeoutMs > 0 ? Math.min(WAITING_HEARTBEAT_MS, heartbeatTimeoutMs / 3) : WAITING_HEARTBEAT_MS;
+        heartbeatTimeoutMs > 0
+          ? Math.min(WAITING_HEARTBEAT_MS, heartbeatTimeoutMs / 3)
+          : WAITING_HEARTBEAT_MS;
       const ticker = setInterval(() => heartbeat(true), waitingHeartbeatMs);
 
       // The request goes out now: from here on its prompt is on the bill if the worker dies.
@@ -243,7 +247,7 @@ export function createInvokeActivity(deps: InvokeActivityDependencies) {
               chunks += 1;
               live.add(delta.text);
             }
-            if (Math.max(chunks, Math.ceil(live.tokens * monitorFactor)) > attemptMaxTokens) {
+            if (Math.max(chunks, Math.ceil(live.tokens * monitorFactor)) > monitorCeiling) {
               // The server did not stop at max_tokens: stop reading and pay for no more.
               stoppedByMonitor = true;
               controller.abort(new Error('stream monitor: completion passed its token ceiling'));
@@ -329,7 +333,6 @@ export function createInvokeActivity(deps: InvokeActivityDependencies) {
     },
   };
 }
-
 
 function isProviderError(error: unknown): error is ProviderError {
   if (error instanceof ProviderError) return true;

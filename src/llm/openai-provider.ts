@@ -127,8 +127,29 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): ChatProvid
 
         let finish: string | null = null;
         let serverUsage: TokenUsage | undefined;
+        // The SDK's iterator never settles when its signal aborts after the body has been read to the end (a
+        // stream monitor or a cancellation landing on the last chunk), so each read races the abort.
+        const iterator = stream[Symbol.asyncIterator]();
+        const aborted = new Promise<'aborted'>((resolve) => {
+          if (controller.signal.aborted) resolve('aborted');
+          controller.signal.addEventListener('abort', () => resolve('aborted'), { once: true });
+        });
+        const chunks = {
+          async *[Symbol.asyncIterator]() {
+            try {
+              for (;;) {
+                const next = await Promise.race([iterator.next(), aborted]);
+                if (next === 'aborted' || next.done) return;
+                yield next.value;
+              }
+            } finally {
+              // Closes the response body; not awaited, for the same reason.
+              iterator.return?.().catch(() => undefined);
+            }
+          },
+        };
         try {
-          for await (const chunk of stream) {
+          for await (const chunk of chunks) {
             armSilenceTimer('idle');
             if (chunk.usage) {
               serverUsage = {

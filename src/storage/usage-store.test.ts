@@ -595,7 +595,9 @@ describe('openUsageStore on disk', () => {
       assert.deepEqual(upgraded.recordUsage(again), { inserted: true });
       assert.deepEqual(upgraded.recordUsage(again), { inserted: false }, 'a retried write is still a no-op');
       assert.deepEqual(
-        upgraded.listUsage({ workflowId: 'wf' }).map((record) => [record.runId, record.attemptRecords?.length]),
+        upgraded
+          .listUsage({ workflowId: 'wf' })
+          .map((record) => [record.runId, record.attemptRecords?.length]),
         [
           ['run-1', undefined],
           ['run-2', 2],

@@ -362,7 +362,6 @@ export const MIGRATIONS: readonly string[] = [
   `,
 ];
 
-
 interface UsageRow {
   call_id: string;
   workflow_id: string;

@@ -140,8 +140,8 @@ export async function createTokenflowWorkers(options: TokenflowWorkerOptions): P
           }),
       // The SDK otherwise sends a heartbeat only every 80% of the heartbeat timeout (24 s of 30): the live token
       // count would reach Temporal that late, and a killed worker would lose up to that much of it.
-      maxHeartbeatThrottleInterval: '2s',
-      defaultHeartbeatThrottleInterval: '2s',
+      maxHeartbeatThrottleInterval: '1s',
+      defaultHeartbeatThrottleInterval: '1s',
     }),
   );
 

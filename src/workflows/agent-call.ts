@@ -15,13 +15,7 @@ import type { PipelineActivities } from '../activities/pipeline-activities';
 import type { InvokeInput, InvokeResult } from '../activities/invoke-activity';
 import type { UsageActivities } from '../activities/usage-activities';
 import type { AgentName, BudgetLine } from '../core/agents';
-import {
-  availableFor,
-  reservationCeiling,
-  reserve,
-  settle,
-  type BudgetState,
-} from '../core/budget';
+import { availableFor, reservationCeiling, reserve, settle, type BudgetState } from '../core/budget';
 import {
   ATTEMPT_OUTCOME,
   USAGE_SOURCE,
@@ -319,7 +313,10 @@ export async function runAgentCall(
   }
 
   const ceiling = reservationCeiling(reservation);
-  const learnedDrift = { prompt: driftRatio(state.drift.prompt), completion: driftRatio(state.drift.completion) };
+  const learnedDrift = {
+    prompt: driftRatio(state.drift.prompt),
+    completion: driftRatio(state.drift.completion),
+  };
   const invokeInput: InvokeInput = {
     callId,
     agent: call.agent,

@@ -254,23 +254,25 @@ export async function analysisWorkflow(input: AnalysisInput): Promise<AnalysisRe
   const recordSummary = async (status: string): Promise<void> => {
     const totals = totalsOfCalls();
     try {
-      await CancellationScope.nonCancellable(() => recordRunSummary({
-        workflowId: workflowInfo().workflowId,
-        runId: workflowInfo().runId,
-        ticker: request.ticker.toUpperCase(),
-        date: request.date,
-        mode: request.mode,
-        decision: decision?.action,
-        totalTokens: totalSpent(budget),
-        promptTokens: totals.promptTokens,
-        completionTokens: totals.completionTokens,
-        originalPromptTokens: state.calls.reduce((sum, call) => sum + call.originalPromptTokens, 0),
-        budgetTokens: budget.hardCap,
-        costUsd: runCost(),
-        budgetStatus: status,
-        calibrationVersion: calibration?.version,
-        startedAt: new Date(startedAt).toISOString(),
-      }));
+      await CancellationScope.nonCancellable(() =>
+        recordRunSummary({
+          workflowId: workflowInfo().workflowId,
+          runId: workflowInfo().runId,
+          ticker: request.ticker.toUpperCase(),
+          date: request.date,
+          mode: request.mode,
+          decision: decision?.action,
+          totalTokens: totalSpent(budget),
+          promptTokens: totals.promptTokens,
+          completionTokens: totals.completionTokens,
+          originalPromptTokens: state.calls.reduce((sum, call) => sum + call.originalPromptTokens, 0),
+          budgetTokens: budget.hardCap,
+          costUsd: runCost(),
+          budgetStatus: status,
+          calibrationVersion: calibration?.version,
+          startedAt: new Date(startedAt).toISOString(),
+        }),
+      );
     } catch (error) {
       state.degradations.push(
         `the run summary could not be written (${error instanceof Error ? error.message : String(error)})`,

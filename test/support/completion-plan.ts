@@ -46,6 +46,8 @@ export interface CompletionSettings extends ScriptOptions {
   completionTokenFactor: number;
   tokensPerChunk?: number;
   ignoreMaxTokens: boolean;
+  /** Answers with this text instead of the scripted one when it returns a string (a model gone wrong). */
+  answerOverride?: (messages: readonly ChatMessage[]) => string | undefined;
 }
 
 /** A piece of the answer as one event streams it, with the o200k tokens it carries. */
@@ -76,7 +78,8 @@ export function planCompletion(
   const { limit } = request;
   const factor = behaviour.completionTokenFactor;
   const countCompletion = (o200kTokens: number): number => Math.ceil(o200kTokens * factor);
-  const answer = scriptAnswer(messages, behaviour);
+  const override = behaviour.answerOverride?.(messages);
+  const answer = override === undefined ? scriptAnswer(messages, behaviour) : { text: override };
   let answerText = answer.text;
   if (request.loop) {
     const paragraph = answer.text.split('\n\n')[0] ?? answer.text;

@@ -67,6 +67,11 @@ export interface Behaviour {
   slots?: number;
   /** Pause after the headers before the first chunk, as prompt processing takes. */
   firstChunkDelayMs: number;
+  /**
+   * Answers a request with this text instead of the scripted answer when it returns a string: a model that
+   * goes wrong for one agent (a decision it cannot give, say) while the others answer as usual.
+   */
+  answerOverride?: (messages: readonly ChatMessage[]) => string | undefined;
 }
 
 export type FakeServerOptions = Partial<Behaviour>;
@@ -369,15 +374,12 @@ export async function startFakeOpenAiServer(options: FakeServerOptions = {}): Pr
       return totals;
     },
     async close() {
-      // Hung streams and waiting requests would otherwise keep their sockets open. Waiting for each to see its
-      // end means the counts a test reads after close() are settled.
-      const ended = [...chatResponses].map(([response, over]) => {
-        const end = new Promise<void>((resolve) =>
-          over.addEventListener('abort', () => resolve(), { once: true }),
-        );
-        response.destroy();
-        return end;
-      });
+      // closeAllConnections ends hung streams and waiting requests too; waiting until each has seen its end
+      // means the counts a test reads after close() are settled.
+      const ended = [...chatResponses.values()].map(
+        (over) =>
+          new Promise<void>((resolve) => over.addEventListener('abort', () => resolve(), { once: true })),
+      );
       server.closeAllConnections();
       await Promise.all([
         ...ended,

@@ -1,0 +1,266 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { WorkflowFailedError } from '@temporalio/client';
+import { buildRunSettings } from '../src/config/run-settings';
+import type { AnalysisResult } from '../src/core/run-types';
+import type { UsageRecord } from '../src/core/types';
+import { failureMessage } from '../src/cli/failure-message';
+import type { analysisWorkflow } from '../src/workflows/analysis-workflow';
+import { cancelRunUpdate } from '../src/workflows/definitions';
+import type { RecordedRequest } from './support/fake-openai-server';
+import { detectRole } from './support/scripted-model';
+import {
+  createWorkers,
+  runAnalysis,
+  startHarness,
+  testConfig,
+  testRequest,
+  type Harness,
+} from './support/workflow-harness';
+
+let harness: Harness;
+
+before(async () => {
+  harness = await startHarness();
+});
+
+after(async () => {
+  await harness?.close();
+});
+
+/** Requests the server served for one workflow, by the call id header every request carries. */
+function requestsOf(workflowId: string): (request: RecordedRequest) => boolean {
+  return (request) => (request.headers['x-tokenflow-call-id'] ?? '').startsWith(`${workflowId}/`);
+}
+
+/** Everything the ledger holds for a workflow: each record's own tokens plus those of its earlier attempts. */
+function ledgerTotal(records: readonly UsageRecord[]): number {
+  return records.reduce(
+    (sum, record) => sum + record.promptTokens + record.completionTokens + record.lostTokens,
+    0,
+  );
+}
+
+/** Within `tolerance` (a fraction) of the server's count; the ledger errs toward the bill, never far below it. */
+function assertNearServer(ledger: number, server: number, tolerance: number, what: string): void {
+  const gap = (ledger - server) / server;
+  assert.ok(
+    Math.abs(gap) <= tolerance,
+    `${what}: ledger ${ledger} vs server ${server} (${(gap * 100).toFixed(2)}%)`,
+  );
+}
+
+async function until(condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+describe('the ledger against the server’s own count, through faults', () => {
+  test('a server that tokenizes differently: the ledger stays within 2% of its count and a 6,000-token budget holds against it', async () => {
+    // 15% more prompt tokens and 10% more completion tokens than tokenflow's tokenizer, three tokens per chunk.
+    harness.server.setBehaviour({ promptTokenFactor: 1.15, completionTokenFactor: 1.1, tokensPerChunk: 3 });
+    try {
+      const config = testConfig(harness);
+      const workflowId = 'test-drift';
+      const workers = await createWorkers(harness, config);
+      const handle = await harness.env.client.workflow.start<typeof analysisWorkflow>('analysisWorkflow', {
+        taskQueue: config.temporal.taskQueue,
+        workflowId,
+        args: [{ request: testRequest(), settings: buildRunSettings(config) }],
+      });
+      const result = await workers.runUntil(async () => {
+        // Once the analysts have answered (the run has learned the drift), one answer loops: the stream monitor
+        // stops it before the server's usage arrives, so its tokens are an estimate.
+        await until(() => harness.server.requests.filter(requestsOf(workflowId)).length >= 5, 'the debate');
+        harness.server.enqueueFault({ kind: 'loop' });
+        return handle.result();
+      });
+      const estimated = result.calls.filter((call) => call.usageSource === 'estimated');
+      assert.ok(estimated.length >= 1, 'one call was stopped by tokenflow and estimated');
+      assert.ok(
+        result.tokenizerDrift && result.tokenizerDrift.prompt.samples >= 4,
+        'the run learned the drift',
+      );
+      const server = harness.server.billedTotals(requestsOf(workflowId)).totalTokens;
+      const records = harness.store.listUsage({ workflowId });
+      assert.equal(ledgerTotal(records), result.totals.totalTokens, 'the store holds what the run counted');
+      assertNearServer(result.totals.totalTokens, server, 0.02, 'drifting tokenizer');
+
+      const tight = await runAnalysis(harness, {
+        config: testConfig(harness),
+        runOverrides: { budget: 6000 },
+        workflowId: 'test-drift-6000',
+      });
+      assert.ok(tight.ok, tight.ok ? '' : failureMessage(tight.error));
+      const billed = harness.server.billedTotals(requestsOf('test-drift-6000')).totalTokens;
+      assert.ok(billed <= 6000, `the server counted ${billed} tokens for a 6,000-token run`);
+      assert.ok(tight.result.totals.totalTokens <= 6000);
+      assert.deepEqual(tight.result.budget.overruns, []);
+      assertNearServer(tight.result.totals.totalTokens, billed, 0.02, '6,000-token run');
+    } finally {
+      harness.server.setBehaviour({
+        promptTokenFactor: 1,
+        completionTokenFactor: 1,
+        tokensPerChunk: undefined,
+      });
+    }
+  });
+
+  test('cancelRun while calls stream ends the run as cancelled, streams closed, every token recorded, summary written', async () => {
+    harness.server.setBehaviour({ chunkDelayMs: 40 });
+    try {
+      const config = testConfig(harness);
+      const workflowId = 'test-cancel';
+      const workers = await createWorkers(harness, config);
+      const handle = await harness.env.client.workflow.start<typeof analysisWorkflow>('analysisWorkflow', {
+        taskQueue: config.temporal.taskQueue,
+        workflowId,
+        args: [{ request: testRequest(), settings: buildRunSettings(config) }],
+      });
+      const result: AnalysisResult = await workers.runUntil(async () => {
+        // Cancel while the bull researcher streams: the analysts before it taught the run the server's drift.
+        await until(
+          () =>
+            harness.server.requests.some(
+              (request) =>
+                request.headers['x-tokenflow-call-id'] === `${workflowId}/bull_researcher/1` &&
+                (request.billed?.completionTokens ?? 0) > 30,
+            ),
+          'the bull researcher streaming',
+        );
+        await handle.executeUpdate(cancelRunUpdate, { args: [{ reason: 'test cancel' }] });
+        return handle.result();
+      });
+      assert.equal(result.status, 'cancelled');
+      assert.equal(result.cancelReason, 'test cancel');
+      await until(() => harness.server.openStreamCount() === 0, 'the streams to close', 10_000);
+
+      const cancelled = result.calls.filter((call) => call.finishReason === 'cancelled');
+      assert.deepEqual(
+        cancelled.map((call) => call.agent),
+        ['bull_researcher'],
+        'the call that streamed when the run was cancelled',
+      );
+      for (const call of cancelled) {
+        assert.equal(call.attemptRecords.at(-1)?.outcome, 'cancelled');
+        assert.ok(call.lostTokens > 0, `${call.agent}: what the cancelled stream spent is counted`);
+      }
+      const records = harness.store.listUsage({ workflowId });
+      assert.equal(records.length, result.calls.length, 'every call that spent tokens has its record');
+      const server = harness.server.billedTotals(requestsOf(workflowId)).totalTokens;
+      assertNearServer(ledgerTotal(records), server, 0.02, 'cancelled run');
+      assert.equal(result.totals.totalTokens, ledgerTotal(records));
+      const summary = harness.store.getRun(workflowId);
+      assert.equal(summary?.budgetStatus, 'cancelled');
+      assert.equal(summary?.totalTokens, result.totals.totalTokens);
+    } finally {
+      harness.server.setBehaviour({ chunkDelayMs: 0 });
+    }
+  });
+
+  test('a 401 in the middle of a run fails it with every call that spent tokens recorded and a failed summary', async () => {
+    const config = testConfig(harness);
+    const workflowId = 'test-401-mid-run';
+    const workers = await createWorkers(harness, config);
+    const handle = await harness.env.client.workflow.start<typeof analysisWorkflow>('analysisWorkflow', {
+      taskQueue: config.temporal.taskQueue,
+      workflowId,
+      args: [{ request: testRequest(), settings: buildRunSettings(config) }],
+    });
+    try {
+      const outcome = await workers.runUntil(async () => {
+        await until(() => harness.server.requests.filter(requestsOf(workflowId)).length >= 5, 'the debate');
+        harness.server.setBehaviour({ requireApiKey: 'a-rotated-key' });
+        return handle.result().then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      });
+      assert.ok(outcome instanceof WorkflowFailedError, 'the run failed');
+      assert.match(failureMessage(outcome), /401|API key/);
+    } finally {
+      harness.server.setBehaviour({ requireApiKey: undefined });
+    }
+    const records = harness.store.listUsage({ workflowId });
+    const failed = records.filter((record) => record.finishReason === 'failed');
+    assert.equal(failed.length, 1, 'the call the 401 stopped is in the ledger');
+    assert.equal(failed[0]?.attemptRecords?.[0]?.failureType, 'AuthenticationFailed');
+    assert.ok(records.length >= 5, `${records.length} records: every call before it too`);
+    const server = harness.server.billedTotals(requestsOf(workflowId)).totalTokens;
+    assert.equal(
+      ledgerTotal(records),
+      server,
+      'a refused request bills nothing, the rest came from the server',
+    );
+    const summary = harness.store.getRun(workflowId);
+    assert.equal(summary?.budgetStatus, 'failed');
+    assert.equal(summary?.totalTokens, server);
+  });
+
+  test('a decision still unreadable after its repair ends the run with no decision and keeps every report', async () => {
+    harness.server.setBehaviour({
+      // The risk manager's answer and its structured repair both come back unreadable.
+      answerOverride: (messages) =>
+        detectRole(messages) === 'risk_manager' ||
+        (messages[0]?.content ?? '').startsWith('You restate a trading decision')
+          ? 'I would rather not commit to anything today.'
+          : undefined,
+    });
+    try {
+      const run = await runAnalysis(harness, { config: testConfig(harness), workflowId: 'test-no-decision' });
+      assert.ok(run.ok, run.ok ? '' : failureMessage(run.error));
+      assert.equal(run.result.status, 'completed');
+      assert.equal(run.result.decision, undefined);
+      assert.match(run.result.noDecisionReason ?? '', /did not give a valid decision even after one repair/);
+      assert.ok(
+        run.result.reports.trader && run.result.reports.research_manager,
+        'the paid-for reports stay',
+      );
+      assert.equal(run.result.calls.length, 13, 'twelve agent calls and the repair');
+      const summary = harness.store.getRun('test-no-decision');
+      assert.equal(summary?.decision, undefined);
+      assert.equal(summary?.totalTokens, run.result.totals.totalTokens);
+    } finally {
+      harness.server.setBehaviour({ answerOverride: undefined });
+    }
+  });
+
+  test('a usage store locked for a while delays the records, loses none and fails nothing', async () => {
+    const config = testConfig(harness);
+    const workflowId = 'test-store-locked';
+    const workers = await createWorkers(harness, config);
+    const handle = await harness.env.client.workflow.start<typeof analysisWorkflow>('analysisWorkflow', {
+      taskQueue: config.temporal.taskQueue,
+      workflowId,
+      args: [{ request: testRequest(), settings: buildRunSettings(config) }],
+    });
+    const locker = new Database(path.join(harness.dataDir, 'tokenflow.db'));
+    let lockedMs = 0;
+    const result = await workers.runUntil(async () => {
+      await until(() => harness.server.requests.some(requestsOf(workflowId)), 'the first call');
+      // Another process holds the write lock for several seconds, past SQLite's busy timeout.
+      locker.exec('BEGIN EXCLUSIVE');
+      const lockedAt = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 6000));
+      locker.exec('COMMIT');
+      lockedMs = Date.now() - lockedAt;
+      return handle.result();
+    });
+    locker.close();
+    assert.ok(lockedMs >= 6000);
+    assert.equal(result.status, 'completed');
+    assert.ok(result.decision);
+    assert.deepEqual(result.degradations, []);
+    assert.equal(
+      harness.store.listUsage({ workflowId }).length,
+      12,
+      'every record written once the lock was gone',
+    );
+    assert.equal(harness.store.getRun(workflowId)?.totalTokens, result.totals.totalTokens);
+  });
+});
