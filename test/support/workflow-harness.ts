@@ -89,12 +89,12 @@ export interface RunOptions {
 }
 
 /** The workers of one test config on the harness's server, sharing its store and the bundled workflows. */
-export async function createWorkers(harness: Harness, config: AppConfig) {
+export async function createWorkers(harness: Harness, config: AppConfig, store: UsageStore = harness.store) {
   return createTokenflowWorkers({
     config,
     connection: harness.env.nativeConnection,
     workflowBundle: await workflowBundle(),
-    store: harness.store,
+    store,
   });
 }
 
