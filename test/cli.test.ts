@@ -105,8 +105,11 @@ describe('the tokenflow CLI as a Temporal client', () => {
     assert.match(text.stdout, /DECISION: (BUY|HOLD|SELL)/);
     assert.match(text.stdout, /Run total: \d+ of 40000 tokens/);
     assert.match(text.stdout, /Market Analyst/);
-    const usage = await tokenflow(['usage', workflowId]);
+    const usage = await tokenflow(['usage', workflowId, '--json']);
     assert.equal((JSON.parse(usage.stdout) as unknown[]).length, 12);
+    const ledger = await tokenflow(['usage', workflowId]);
+    assert.match(ledger.stdout, /attempt 1 {2}completed/);
+    assert.match(ledger.stdout, /Total: \d+ tokens over 12 calls/);
   });
 
   test('the API key never reaches a workflow history', async () => {

@@ -1,15 +1,17 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { WorkflowFailedError } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { buildRunSettings } from '../src/config/run-settings';
 import type { AnalysisResult } from '../src/core/run-types';
 import type { UsageRecord } from '../src/core/types';
 import { UsageStoreError, type UsageStore } from '../src/storage/usage-store';
 import { failureMessage } from '../src/cli/failure-message';
 import type { analysisWorkflow } from '../src/workflows/analysis-workflow';
-import { cancelRunUpdate } from '../src/workflows/definitions';
+import { budgetQuery, cancelRunUpdate, changeBudgetUpdate } from '../src/workflows/definitions';
 import type { RecordedRequest } from './support/fake-openai-server';
 import { detectRole } from './support/scripted-model';
 import {
@@ -181,6 +183,11 @@ describe('the ledger against the server’s own count, through faults', () => {
       assert.equal(result.totals.totalTokens, ledgerTotal(records));
       const summary = harness.store.getRun(workflowId);
       assert.equal(summary?.budgetStatus, 'cancelled');
+      if (process.env.TOKENFLOW_RECORD_HISTORY === '1') {
+        // The cancelled path's commands (streams closed, calls recorded, summary), replayed by replay.test.ts.
+        const file = path.join(__dirname, 'histories', 'analysis-cancelled.json');
+        writeFileSync(file, `${historyToJSON(await handle.fetchHistory())}\n`);
+      }
       assert.equal(summary?.totalTokens, result.totals.totalTokens);
     } finally {
       harness.server.setBehaviour({ chunkDelayMs: 0 });
@@ -320,5 +327,40 @@ describe('the ledger against the server’s own count, through faults', () => {
       12,
       result.degradations.join('; '),
     );
+  });
+
+  test('changeBudget lowers a running run’s cap, which the run then keeps to, and refuses one below what is committed', async () => {
+    harness.server.setBehaviour({ chunkDelayMs: 10 });
+    try {
+      const config = testConfig(harness);
+      const workflowId = 'test-change-budget';
+      const workers = await createWorkers(harness, config);
+      const handle = await harness.env.client.workflow.start<typeof analysisWorkflow>('analysisWorkflow', {
+        taskQueue: config.temporal.taskQueue,
+        workflowId,
+        args: [{ request: testRequest(), settings: buildRunSettings(config) }],
+      });
+      const result = await workers.runUntil(async () => {
+        await until(() => harness.server.requests.filter(requestsOf(workflowId)).length >= 5, 'the debate');
+        const budget = await handle.query(budgetQuery);
+        const committed = budget.spent + budget.reserved;
+        await assert.rejects(
+          handle.executeUpdate(changeBudgetUpdate, { args: [{ hardCap: committed - 1 }] }),
+          /below the \d+ tokens already spent or reserved/,
+        );
+        const lowered = await handle.executeUpdate(changeBudgetUpdate, {
+          args: [{ hardCap: committed + 3000 }],
+        });
+        assert.equal(lowered.hardCap, committed + 3000);
+        return handle.result();
+      });
+      assert.ok(result.budget.hardCap < 40000, 'the lowered cap is the run’s cap');
+      assert.ok(result.totals.totalTokens <= result.budget.hardCap, 'and the run kept to it');
+      assert.ok(result.calls.length < 12 || result.degradations.length > 0, 'later agents had less room');
+      const billed = harness.server.billedTotals(requestsOf(workflowId)).totalTokens;
+      assert.ok(billed <= result.budget.hardCap, `the server counted ${billed}`);
+    } finally {
+      harness.server.setBehaviour({ chunkDelayMs: 0 });
+    }
   });
 });

@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { failureMessage } from '../src/cli/failure-message';
+import { renderLedger } from '../src/cli/render-ledger';
 import { buildRunSettings } from '../src/config/run-settings';
 import type { AgentName } from '../src/core/agents';
 import type { AnalysisResult } from '../src/core/run-types';
@@ -100,6 +101,13 @@ function assertLedgerMatchesServer(
   );
   const killedRequest = requests.find((request) => roleOf(request) === VICTIM);
   assert.ok(killedRequest?.billed, 'the server billed the killed attempt');
+  // What `tokenflow usage <id>` prints for the run shows the lost attempt with its tokens.
+  assert.match(
+    renderLedger(result.workflowId, records),
+    new RegExp(
+      `attempt ${lost.attempt} {2}lost +${lost.promptTokens} prompt +${lost.completionTokens} completion {2}estimate`,
+    ),
+  );
   assert.ok(lost.promptTokens >= killedRequest.billed.promptTokens, 'its prompt is charged in full');
   assert.ok(
     lost.promptTokens + lost.completionTokens > killedRequest.billed.promptTokens,

@@ -16,7 +16,7 @@ const USAGE = `Usage:
   ${ANALYZE_USAGE}
   tokenflow status <workflowId> [--json]     progress and budget of a running analysis
   tokenflow result <workflowId> [--json]     decision and token report of a finished analysis
-  tokenflow usage <workflowId>               per-call usage records
+  tokenflow usage <workflowId> [--json]      the run's token ledger: every call and attempt
   tokenflow worker                           run a worker (workflows and activities)
   tokenflow compare <TICKER> --date D        baseline vs optimized on the same inputs (A/B report)
   tokenflow learn [--schedule]               recalibrate now (or create the learning Schedule)

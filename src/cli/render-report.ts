@@ -57,7 +57,7 @@ export function renderReport(result: AnalysisResult, link: string): string {
     lines.push(`Rationale: ${decision.rationale}`);
   } else {
     lines.push(
-      `DECISION: none (${result.status === 'cancelled' ? `cancelled: ${result.cancelReason}` : 'see degradations'})`,
+      `DECISION: none (${result.status === 'cancelled' ? `cancelled: ${result.cancelReason}` : (result.noDecisionReason ?? 'see degradations')})`,
     );
   }
   lines.push('');

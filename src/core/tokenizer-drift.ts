@@ -48,11 +48,14 @@ export function driftRatio(tally: DriftTally): number | undefined {
   return tally.samples > 0 && tally.localTokens > 0 ? tally.serverTokens / tally.localTokens : undefined;
 }
 
-/** Factors for estimates: the learned ratio, or the conservative default. */
-export function estimateFactors(drift: TokenizerDrift | undefined): DriftFactors {
+/** The ratios learned so far, each absent while unknown; undefined when nothing is learned. */
+export function learnedFactors(drift: TokenizerDrift): Partial<DriftFactors> | undefined {
+  const prompt = driftRatio(drift.prompt);
+  const completion = driftRatio(drift.completion);
+  if (prompt === undefined && completion === undefined) return undefined;
   return {
-    prompt: (drift && driftRatio(drift.prompt)) ?? UNLEARNED_ESTIMATE_FACTOR,
-    completion: (drift && driftRatio(drift.completion)) ?? UNLEARNED_ESTIMATE_FACTOR,
+    ...(prompt !== undefined ? { prompt } : {}),
+    ...(completion !== undefined ? { completion } : {}),
   };
 }
 

@@ -29,8 +29,8 @@ import { DEFAULT_HEADROOM, DEFAULT_TOKENS_PER_WORD } from '../core/predictor';
 import { costUsd } from '../core/pricing';
 import type { AgentCalibration, AnalysisRequest, CallSummary, RunSettings } from '../core/run-types';
 import {
-  driftRatio,
   estimateServerTokens,
+  learnedFactors,
   observeDrift,
   reservationPromptFactor,
   type TokenizerDrift,
@@ -313,10 +313,7 @@ export async function runAgentCall(
   }
 
   const ceiling = reservationCeiling(reservation);
-  const learnedDrift = {
-    prompt: driftRatio(state.drift.prompt),
-    completion: driftRatio(state.drift.completion),
-  };
+  const drift = learnedFactors(state.drift);
   const invokeInput: InvokeInput = {
     callId,
     agent: call.agent,
@@ -326,14 +323,7 @@ export async function runAgentCall(
     maxTokens,
     promptTokens: optimized.promptTokens,
     spendCeiling: ceiling,
-    ...(learnedDrift.prompt !== undefined || learnedDrift.completion !== undefined
-      ? {
-          drift: {
-            ...(learnedDrift.prompt !== undefined ? { prompt: learnedDrift.prompt } : {}),
-            ...(learnedDrift.completion !== undefined ? { completion: learnedDrift.completion } : {}),
-          },
-        }
-      : {}),
+    ...(drift ? { drift } : {}),
     ...(call.jsonSchema !== undefined ? { jsonSchema: call.jsonSchema } : {}),
     // The stream monitor's runaway check is part of the limiter: not for the baseline, nor for structured
     // output, whose grammar already bounds it.

@@ -4,6 +4,7 @@ import type { AnalysisResult } from '../../core/run-types';
 import { budgetQuery, progressQuery, usageQuery } from '../../workflows/definitions';
 import { openUsageStore } from '../../storage/usage-store';
 import { usageDatabasePath } from '../../workers/worker';
+import { renderLedger, type LedgerCall } from '../render-ledger';
 import { renderProgress, renderReport, workflowUiLink } from '../render-report';
 import { connectTemporal, createClient } from '../temporal-connection';
 
@@ -51,7 +52,7 @@ export async function inspectCommand(command: 'status' | 'result' | 'usage', arg
       );
       return;
     }
-    let calls;
+    let calls: LedgerCall[];
     if (running) calls = await handle.query(usageQuery);
     else {
       const store = openUsageStore(usageDatabasePath(config));
@@ -61,7 +62,9 @@ export async function inspectCommand(command: 'status' | 'result' | 'usage', arg
         store.close();
       }
     }
-    process.stdout.write(`${JSON.stringify(calls, null, 2)}\n`);
+    process.stdout.write(
+      json ? `${JSON.stringify(calls, null, 2)}\n` : `${renderLedger(workflowId, calls)}\n${link}\n`,
+    );
   } finally {
     await connection.close();
   }
