@@ -39,6 +39,7 @@ async function runInvoke(
   input: Partial<InvokeInput> = {},
   info: Partial<Info> = {},
   onHeartbeat?: (details: InvokeHeartbeat, environment: MockActivityEnvironment) => void,
+  tokenCounter: TokenCounter = counter,
 ): Promise<{ result?: InvokeResult; error?: unknown; heartbeats: InvokeHeartbeat[] }> {
   const environment = new MockActivityEnvironment(info);
   const heartbeats: InvokeHeartbeat[] = [];
@@ -50,7 +51,7 @@ async function runInvoke(
     providers: {
       openai: createOpenAiProvider({ baseUrl: server.url, firstByteTimeoutMs: 5000, idleTimeoutMs: 5000 }),
     },
-    counterFor: () => counter,
+    counterFor: () => tokenCounter,
   });
   const promptTokens = countChatPromptTokens(MESSAGES);
   try {
@@ -179,6 +180,15 @@ describe('invoke activity', () => {
       'the conservative default before any drift is known',
     );
     assert.ok(unlearned.result.usage.outputTokens > countTextTokens(unlearned.result.text));
+  });
+
+  test('with the model’s own tokenizer an estimate is the count, with no allowance for a foreign one', async () => {
+    server.enqueueFault({ kind: 'omit-usage' });
+    const exact: TokenCounter = { ...counter, exact: true };
+    const { result } = await runInvoke(server, { promptTokens: 100, drift: undefined }, {}, undefined, exact);
+    assert.ok(result);
+    assert.equal(result.usage.inputTokens, 100);
+    assert.equal(result.usage.outputTokens, countTextTokens(result.text));
   });
 
   test('the number of streamed chunks is a floor for an estimated completion', async () => {

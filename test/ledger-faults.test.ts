@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { WorkflowFailedError } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { buildRunSettings } from '../src/config/run-settings';
+import type { AppConfig } from '../src/config/schema';
 import type { AnalysisResult } from '../src/core/run-types';
 import type { UsageRecord } from '../src/core/types';
 import { UsageStoreError, type UsageStore } from '../src/storage/usage-store';
@@ -32,6 +33,17 @@ before(async () => {
 after(async () => {
   await harness?.close();
 });
+
+/** Workers for `config` and an analysis started on them, for tests that act while it runs. */
+async function startRun(config: AppConfig, workflowId: string, store: UsageStore = harness.store) {
+  const workers = await createWorkers(harness, config, store);
+  const handle = await harness.env.client.workflow.start<typeof analysisWorkflow>('analysisWorkflow', {
+    taskQueue: config.temporal.taskQueue,
+    workflowId,
+    args: [{ request: testRequest(), settings: buildRunSettings(config) }],
+  });
+  return { workers, handle };
+}
 
 /** Requests the server served for one workflow, by the call id header every request carries. */
 function requestsOf(workflowId: string): (request: RecordedRequest) => boolean {
@@ -78,12 +90,7 @@ describe('the ledger against the server’s own count, through faults', () => {
     try {
       const config = testConfig(harness);
       const workflowId = 'test-drift';
-      const workers = await createWorkers(harness, config);
-      const handle = await harness.env.client.workflow.start<typeof analysisWorkflow>('analysisWorkflow', {
-        taskQueue: config.temporal.taskQueue,
-        workflowId,
-        args: [{ request: testRequest(), settings: buildRunSettings(config) }],
-      });
+      const { workers, handle } = await startRun(config, workflowId);
       const result = await workers.runUntil(async () => {
         // Once the analysts have answered (the run has learned the drift), one answer loops: the stream monitor
         // stops it before the server's usage arrives, so its tokens are an estimate.
@@ -141,12 +148,7 @@ describe('the ledger against the server’s own count, through faults', () => {
     try {
       const config = testConfig(harness);
       const workflowId = 'test-cancel';
-      const workers = await createWorkers(harness, config);
-      const handle = await harness.env.client.workflow.start<typeof analysisWorkflow>('analysisWorkflow', {
-        taskQueue: config.temporal.taskQueue,
-        workflowId,
-        args: [{ request: testRequest(), settings: buildRunSettings(config) }],
-      });
+      const { workers, handle } = await startRun(config, workflowId);
       const result: AnalysisResult = await workers.runUntil(async () => {
         // Cancel while the bull researcher streams: the analysts before it taught the run the server's drift.
         await until(
@@ -197,12 +199,7 @@ describe('the ledger against the server’s own count, through faults', () => {
   test('a 401 in the middle of a run fails it with every call that spent tokens recorded and a failed summary', async () => {
     const config = testConfig(harness);
     const workflowId = 'test-401-mid-run';
-    const workers = await createWorkers(harness, config);
-    const handle = await harness.env.client.workflow.start<typeof analysisWorkflow>('analysisWorkflow', {
-      taskQueue: config.temporal.taskQueue,
-      workflowId,
-      args: [{ request: testRequest(), settings: buildRunSettings(config) }],
-    });
+    const { workers, handle } = await startRun(config, workflowId);
     try {
       const outcome = await workers.runUntil(async () => {
         await until(() => harness.server.requests.filter(requestsOf(workflowId)).length >= 5, 'the debate');
@@ -264,12 +261,7 @@ describe('the ledger against the server’s own count, through faults', () => {
   test('a usage store locked for a while delays the records, loses none and fails nothing', async () => {
     const config = testConfig(harness);
     const workflowId = 'test-store-locked';
-    const workers = await createWorkers(harness, config);
-    const handle = await harness.env.client.workflow.start<typeof analysisWorkflow>('analysisWorkflow', {
-      taskQueue: config.temporal.taskQueue,
-      workflowId,
-      args: [{ request: testRequest(), settings: buildRunSettings(config) }],
-    });
+    const { workers, handle } = await startRun(config, workflowId);
     const locker = new Database(path.join(harness.dataDir, 'tokenflow.db'));
     let lockedMs = 0;
     const result = await workers.runUntil(async () => {
@@ -311,14 +303,9 @@ describe('the ledger against the server’s own count, through faults', () => {
         throw new UsageStoreError('Usage record refused by a test store.');
       },
     };
-    const workers = await createWorkers(harness, config, refusing);
-    const result = await workers.runUntil(
-      harness.env.client.workflow.execute<typeof analysisWorkflow>('analysisWorkflow', {
-        taskQueue: config.temporal.taskQueue,
-        workflowId,
-        args: [{ request: testRequest(), settings: buildRunSettings(config) }],
-      }),
-    );
+    const { workers, handle } = await startRun(config, workflowId, refusing);
+    const result = await workers.runUntil(handle.result());
+
     assert.equal(result.status, 'completed');
     assert.ok(result.decision, 'the run went on to its decision');
     assert.equal(result.calls.length, 12);
@@ -334,19 +321,14 @@ describe('the ledger against the server’s own count, through faults', () => {
     try {
       const config = testConfig(harness);
       const workflowId = 'test-change-budget';
-      const workers = await createWorkers(harness, config);
-      const handle = await harness.env.client.workflow.start<typeof analysisWorkflow>('analysisWorkflow', {
-        taskQueue: config.temporal.taskQueue,
-        workflowId,
-        args: [{ request: testRequest(), settings: buildRunSettings(config) }],
-      });
+      const { workers, handle } = await startRun(config, workflowId);
       const result = await workers.runUntil(async () => {
         await until(() => harness.server.requests.filter(requestsOf(workflowId)).length >= 5, 'the debate');
         const budget = await handle.query(budgetQuery);
         const committed = budget.spent + budget.reserved;
         await assert.rejects(
           handle.executeUpdate(changeBudgetUpdate, { args: [{ hardCap: committed - 1 }] }),
-          /below the \d+ tokens already spent or reserved/,
+          (error: unknown) => /below the \d+ tokens already spent or reserved/.test(failureMessage(error)),
         );
         const lowered = await handle.executeUpdate(changeBudgetUpdate, {
           args: [{ hardCap: committed + 3000 }],

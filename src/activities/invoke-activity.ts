@@ -130,9 +130,12 @@ export function createInvokeActivity(deps: InvokeActivityDependencies) {
       const context = Context.current();
       const attempt = context.info.attempt;
       const startedAt = Date.now();
+      const counter = deps.counterFor(input.model);
+      // The model's own tokenizer counts what the model processes; any other only estimates it.
+      const unlearned = counter.exact ? 1 : UNLEARNED_ESTIMATE_FACTOR;
       const factors = {
-        prompt: input.drift?.prompt ?? UNLEARNED_ESTIMATE_FACTOR,
-        completion: input.drift?.completion ?? UNLEARNED_ESTIMATE_FACTOR,
+        prompt: input.drift?.prompt ?? unlearned,
+        completion: input.drift?.completion ?? unlearned,
       };
       const promptEstimate = estimateServerTokens(input.promptTokens, factors.prompt);
       const earlier = attemptsFromHeartbeat(context.info.heartbeatDetails, attempt, {
@@ -168,7 +171,6 @@ export function createInvokeActivity(deps: InvokeActivityDependencies) {
         });
       }
 
-      const counter = deps.counterFor(input.model);
       const live = new LiveTokenCount(counter);
       let text = '';
       let chunks = 0;

@@ -132,6 +132,11 @@ export interface TokenCounter {
   count(text: string): number;
   /** Tokens of a chat request, including the per-message overhead of the chat format. */
   countMessages(messages: readonly ChatMessage[]): number;
+  /**
+   * True when this is the model's own tokenizer (the embedded model), so its counts are what the model
+   * processes: estimates need no allowance for a foreign tokenizer.
+   */
+  readonly exact?: boolean;
 }
 
 /** One usage record per agent call, written once by the track step (keyed by `callId`). */

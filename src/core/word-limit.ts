@@ -183,15 +183,7 @@ export function enforceWordLimit(text: string, limit: number): WordLimitResult {
   for (let index = keepable - 1; index >= 0; index -= 1) {
     const token = tokens[index];
     if (token && endsSentence(token, tokens[index + 1])) {
-      const kept = text.slice(0, token.end);
-      return {
-        text: kept,
-        rawWords,
-        words: countWords(kept),
-        truncated: true,
-        endsOnSentence: true,
-        rawCompliant: false,
-      };
+      return cutOnSentence(text.slice(0, token.end), rawWords);
     }
   }
 
@@ -202,18 +194,21 @@ export function enforceWordLimit(text: string, limit: number): WordLimitResult {
     const kept = closeAfter(text, word);
     // Closing a number at the start of a line ("12" -> "12.") makes it an ordered-list marker, neither a word
     // nor a sentence end, so the cut moves back a word rather than end on an empty list item.
-    if (endsWithFullSentence(kept)) {
-      return {
-        text: kept,
-        rawWords,
-        words: countWords(kept),
-        truncated: true,
-        endsOnSentence: true,
-        rawCompliant: false,
-      };
-    }
+    if (endsWithFullSentence(kept)) return cutOnSentence(kept, rawWords);
   }
   return { text: '', rawWords, words: 0, truncated: true, endsOnSentence: false, rawCompliant: false };
+}
+
+/** A text the limiter cut so that it ends on a sentence. */
+function cutOnSentence(kept: string, rawWords: number): WordLimitResult {
+  return {
+    text: kept,
+    rawWords,
+    words: countWords(kept),
+    truncated: true,
+    endsOnSentence: true,
+    rawCompliant: false,
+  };
 }
 
 /** `text` cut after `word`, trailing separators dropped and closed with a period unless it already ends on one. */

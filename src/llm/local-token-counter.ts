@@ -16,6 +16,7 @@ export async function createLocalTokenCounter(
   const localModel = await getLocalModel({ modelPath });
   const counter: TokenCounter = {
     name: `gguf:${localModel.name}`,
+    exact: true,
     count: (text: string) => (text === '' ? 0 : localModel.tokenize(text).length),
     countMessages: (messages: readonly ChatMessage[]) => localModel.tokenizeChat(messages).length,
   };
