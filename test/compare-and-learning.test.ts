@@ -82,10 +82,20 @@ describe('A/B comparison and learning on a real Temporal dev server', () => {
     assert.equal(active?.version, learned.version);
     const trader = active?.agents.trader;
     assert.ok(trader && trader.expectedCompletionTokens !== undefined && trader.tokensPerWord > 0.5);
+    // The endpoint's tokenizer drift is kept with the calibration, and the next run starts from it.
+    const drift = active?.tokenizerDrift?.[config.model];
+    assert.ok(
+      drift && drift.prompt.samples >= 12,
+      `drift learned from the recorded calls: ${JSON.stringify(drift)}`,
+    );
 
     const second = await runAnalysis(harness, { config, workflowId: 'test-after-learning' });
     assert.ok(second.ok);
     assert.equal(second.result.calibrationVersion, learned.version);
+    assert.ok(
+      (second.result.tokenizerDrift?.prompt.samples ?? 0) > drift.prompt.samples,
+      'the run went on learning from where the calibration stood',
+    );
     const traderCall = second.result.calls.find((call) => call.agent === 'trader');
     assert.equal(traderCall?.predictionBasis, 'history', 'the prediction comes from the calibration');
     const description = await second.handle.describe();

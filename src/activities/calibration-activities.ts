@@ -1,7 +1,7 @@
 import { AGENT_NAMES } from '../core/agents';
 import type { AgentUsageProfile, LearningInputs, RecordedAnswer } from '../core/calibration';
 import { isRepairCall } from '../core/agents';
-import { USAGE_SOURCE } from '../core/ledger';
+import { ATTEMPT_OUTCOME, USAGE_SOURCE } from '../core/ledger';
 import { emptyDrift, observeDrift, type TokenizerDrift } from '../core/tokenizer-drift';
 import type { UsageRecord } from '../core/types';
 import type { Calibration } from '../core/run-types';
@@ -26,6 +26,8 @@ function recordedAnswer(record: UsageRecord): RecordedAnswer {
     ...(record.finishReason !== undefined ? { finishReason: record.finishReason } : {}),
   };
 }
+
+const UNANSWERED_ENDINGS: ReadonlySet<string> = new Set([ATTEMPT_OUTCOME.failed, ATTEMPT_OUTCOME.cancelled]);
 
 /** Per model, the tokenizer drift of recent calls whose usage the server reported beside tokenflow's own count. */
 function learnTokenizerDrift(
@@ -64,6 +66,8 @@ export function createCalibrationActivities(deps: { store: UsageStore; config: A
         const records = store
           .listUsage({ agent, limit: window * 2 })
           .filter((record) => record.mode === 'optimized' && (!scope.model || record.model === scope.model))
+          // A call that got no answer (failed, cancelled) is in the ledger for its tokens, not an answer to learn from.
+          .filter((record) => !UNANSWERED_ENDINGS.has(record.finishReason ?? ''))
           .slice(-window);
         if (records.length === 0) continue;
         // Failed calls (no completion) are not answers; decision repairs are structured output, a call of
