@@ -183,6 +183,12 @@ describe('withCountCache', () => {
     return { counter, calls };
   }
 
+  test('keeps whether the wrapped tokenizer is the model’s own', () => {
+    const { counter } = countingCounter();
+    assert.equal(withCountCache({ ...counter, exact: true }).exact, true);
+    assert.equal(withCountCache(counter).exact, undefined);
+  });
+
   test('asks the wrapped tokenizer once per distinct text and once per distinct conversation', () => {
     const { counter, calls } = countingCounter();
     const cached = withCountCache(counter);

@@ -232,6 +232,7 @@ export function withCountCache(
   const cache = new CountCache(cacheEntries);
   const cached: TokenCounter = {
     name: counter.name,
+    ...(counter.exact === undefined ? {} : { exact: counter.exact }),
     count: (text: string): number => cache.lookup(contentKey(text), () => counter.count(text)),
     countMessages: (messages: readonly ChatMessage[]): number =>
       cache.lookup(messagesKey(messages), () => counter.countMessages(messages)),
