@@ -125,17 +125,13 @@ describe('a busy one-slot server, on a real Temporal dev server', () => {
     assert.ok(samples > 1000, `${samples} samples of the open streams`);
     assert.equal(mostOpenStreams, 1, 'the server never served two streams at once');
     assert.ok(mostQueued >= 3, `the analysts queued in the server (at most ${mostQueued} waiting)`);
-    // The baseline's analysts arrived together and the last one waited several heartbeat timeouts for its turn.
-    const baselineAnalysts = chatRequests
-      .filter((request) =>
-        /-baseline\/(market|news|social|fundamentals)_analyst\//.test(request.headers[CALL_ID_HEADER] ?? ''),
-      )
-      .map((request) => request.receivedAt);
-    assert.equal(baselineAnalysts.length, 4);
-    assert.ok(
-      Math.max(...baselineAnalysts) - Math.min(...baselineAnalysts) < 1000,
-      'the analysts started together',
+    // The baseline's four analysts were sent at once (above: three of them waited in the server's queue) and
+    // the last one waited several heartbeat timeouts for its turn. How close together they arrive depends on
+    // the machine's load, so the queue, not their arrival times, shows it.
+    const baselineAnalysts = chatRequests.filter((request) =>
+      /-baseline\/(market|news|social|fundamentals)_analyst\//.test(request.headers[CALL_ID_HEADER] ?? ''),
     );
+    assert.equal(baselineAnalysts.length, 4);
     const longestWait = longestQueueWaitMs(runs[0] as AnalysisResult);
     assert.ok(
       longestWait > 2 * HEARTBEAT_TIMEOUT_SECONDS * 1000,

@@ -392,19 +392,21 @@ export async function analysisWorkflow(input: AnalysisInput): Promise<AnalysisRe
           });
           if (repaired) parsed = await proxies.parseDecision({ text: repaired.text, wordLimit });
           if (!parsed.ok) {
-            const why = `the risk manager did not give a valid decision even after one repair attempt: ${parsed.error}`;
             // Every report before it was paid for: keep them and end without a decision.
             if (!patched(LEDGER_RECORDS_FAILURES)) {
-              throw ApplicationFailure.nonRetryable(`T${why.slice(1)}`, 'MalformedDecision');
+              throw ApplicationFailure.nonRetryable(
+                `The risk manager did not give a valid decision even after one repair attempt: ${parsed.error}`,
+                'MalformedDecision',
+              );
             }
-            noDecisionReason = why;
-            state.degradations.push(`no decision: ${why}`);
+            noDecisionReason = `the risk manager did not give a valid decision even after one repair attempt: ${parsed.error}`;
+            state.degradations.push(`no decision: ${noDecisionReason}`);
           }
         }
         if (parsed.ok) decision = parsed.decision;
       } else {
         noDecisionReason = 'the risk manager did not run';
-        state.degradations.push('no decision: the risk manager did not run');
+        state.degradations.push(`no decision: ${noDecisionReason}`);
       }
     });
     phase = 'completed';
