@@ -113,10 +113,13 @@ export async function createTokenflowWorkers(options: TokenflowWorkerOptions): P
     ...(config.provider === 'openai' ? invoke : {}),
   };
 
+  const dataConverter = {
+    payloadCodecs: options.payloadCodecs ?? payloadCodecsFromEnvironment(process.env),
+  };
   const workers: Worker[] = [
     await Worker.create({
       connection,
-      dataConverter: { payloadCodecs: options.payloadCodecs ?? payloadCodecsFromEnvironment(process.env) },
+      dataConverter,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       ...workflowSource(options),
@@ -126,7 +129,7 @@ export async function createTokenflowWorkers(options: TokenflowWorkerOptions): P
   workers.push(
     await Worker.create({
       connection,
-      dataConverter: { payloadCodecs: options.payloadCodecs ?? payloadCodecsFromEnvironment(process.env) },
+      dataConverter,
       namespace: config.temporal.namespace,
       taskQueue: invokeTaskQueue(config),
       activities: invoke,
