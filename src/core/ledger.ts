@@ -57,9 +57,24 @@ export function attemptTokens(record: AttemptRecord): number {
   return record.promptTokens + record.completionTokens;
 }
 
+/** What a list of attempts put on the bill, prompt and completion apart (they are priced apart). */
+export function attemptsUsage(records: readonly AttemptRecord[]): {
+  promptTokens: number;
+  completionTokens: number;
+} {
+  return records.reduce(
+    (sum, record) => ({
+      promptTokens: sum.promptTokens + record.promptTokens,
+      completionTokens: sum.completionTokens + record.completionTokens,
+    }),
+    { promptTokens: 0, completionTokens: 0 },
+  );
+}
+
 /** Everything a list of attempts put on the bill. */
 export function attemptsTokens(records: readonly AttemptRecord[]): number {
-  return records.reduce((sum, record) => sum + attemptTokens(record), 0);
+  const { promptTokens, completionTokens } = attemptsUsage(records);
+  return promptTokens + completionTokens;
 }
 
 /** Reads a list of attempt records from untrusted JSON (heartbeat or failure details); drops malformed entries. */

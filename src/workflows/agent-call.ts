@@ -21,6 +21,7 @@ import {
   USAGE_SOURCE,
   attemptsFromHeartbeat,
   attemptsTokens,
+  attemptsUsage,
   normalizeUsageSource,
   readAttemptRecords,
   type AttemptRecord,
@@ -444,12 +445,12 @@ export async function runAgentCall(
       source: normalizeUsageSource(result.usageSource),
     },
   ];
-  const earlier = attempts.filter((attempt) => attempt.attempt !== result.attempt);
+  // Every attempt is billed, this one included.
+  const billed = attemptsUsage(attempts);
   const cost = costUsd(
     {
-      inputTokens: result.usage.inputTokens + earlier.reduce((sum, attempt) => sum + attempt.promptTokens, 0),
-      outputTokens:
-        result.usage.outputTokens + earlier.reduce((sum, attempt) => sum + attempt.completionTokens, 0),
+      inputTokens: billed.promptTokens,
+      outputTokens: billed.completionTokens,
       cachedInputTokens: result.usage.cachedInputTokens,
     },
     settings.prices,
@@ -575,8 +576,7 @@ async function recordUnansweredCall(
     failure: string;
   },
 ): Promise<void> {
-  const promptTokens = call.attempts.reduce((sum, attempt) => sum + attempt.promptTokens, 0);
-  const completionTokens = call.attempts.reduce((sum, attempt) => sum + attempt.completionTokens, 0);
+  const { promptTokens, completionTokens } = attemptsUsage(call.attempts);
   const estimated = call.attempts.some((attempt) => attempt.source !== USAGE_SOURCE.server);
   const summary: CallSummary = {
     callId: call.usageBase.callId,
