@@ -53,3 +53,28 @@ export const REPAIR_CALL_SUFFIX = '/repair';
 export function isRepairCall(callId: string): boolean {
   return callId.endsWith(REPAIR_CALL_SUFFIX);
 }
+
+/** The stages of an analysis, in order; each runs the agents of its stage (see `agentsOfStage`). */
+export const AGENT_STAGES = [
+  'analysts',
+  'research-debate',
+  'research-manager',
+  'trader',
+  'risk-debate',
+  'risk-manager',
+] as const;
+export type AgentStage = (typeof AGENT_STAGES)[number];
+
+const STAGE_AGENTS: Record<AgentStage, readonly AgentName[]> = {
+  analysts: ANALYST_AGENTS,
+  'research-debate': RESEARCH_AGENTS,
+  'research-manager': ['research_manager'],
+  trader: ['trader'],
+  'risk-debate': RISK_DEBATER_AGENTS,
+  'risk-manager': ['risk_manager'],
+};
+
+/** The agents of a stage in pipeline order (the analysts run concurrently, debaters take turns). */
+export function agentsOfStage(stage: AgentStage): readonly AgentName[] {
+  return STAGE_AGENTS[stage];
+}
