@@ -13,7 +13,7 @@ import type { DataActivities } from '../activities/data-activities';
 import type { ParseDecisionResult } from '../activities/pipeline-activities';
 import type { UsageActivities } from '../activities/usage-activities';
 import {
-  ANALYST_AGENTS,
+  agentsOfStage,
   RESEARCH_AGENTS,
   RISK_DEBATER_AGENTS,
   REPAIR_CALL_SUFFIX,
@@ -57,7 +57,7 @@ import {
 /** Agent calls a run plans: four analysts, the debates, three managers/trader calls. */
 export function plannedCallCount(researchRounds: number, riskRounds: number): number {
   return (
-    ANALYST_AGENTS.length +
+    agentsOfStage('analysts').length +
     RESEARCH_AGENTS.length * researchRounds +
     2 +
     RISK_DEBATER_AGENTS.length * riskRounds +
@@ -291,7 +291,7 @@ export async function analysisWorkflow(input: AnalysisInput): Promise<AnalysisRe
       const base = { ticker: request.ticker, date: inputs.date };
 
       phase = 'analysts';
-      const analysts = ANALYST_AGENTS.map(async (agent) => {
+      const analysts = agentsOfStage('analysts').map(async (agent) => {
         const outcome = await call(agent, 1, 1, { ...base, inputs });
         if (outcome) reports[agent] = outcome.text;
         closeLine(budget, agent);
@@ -306,7 +306,8 @@ export async function analysisWorkflow(input: AnalysisInput): Promise<AnalysisRe
       }
       const analystReports = (): Partial<Record<AnalystAgent, string>> => {
         const selected: Partial<Record<AnalystAgent, string>> = {};
-        for (const agent of ANALYST_AGENTS) if (reports[agent]) selected[agent] = reports[agent];
+        for (const agent of agentsOfStage('analysts') as readonly AnalystAgent[])
+          if (reports[agent]) selected[agent] = reports[agent];
         return selected;
       };
 
