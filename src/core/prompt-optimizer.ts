@@ -79,7 +79,7 @@ const MAX_FIT_ATTEMPTS = 4;
  * Turns a draft into the messages sent to the model.
  *
  * `baseline`: rendered as is and counted (the origin project's behaviour).
- * `optimized`: each section is compressed (`compression.ts`); the fact check compares it with the original
+ * `optimized`: each section is compressed (`compression/`); the fact check compares it with the original
  * and sends the original instead where a number, ticker or date would be lost (`fallback`); the system text
  * gets whitespace clean-up. Sections with a digest target (`digestWords`: what the reader's role needs of a
  * report or an older debate turn) are replaced by their key-fact digest. Then, if `contextBudgetTokens` is

@@ -1,0 +1,25 @@
+import type { BudgetLine } from '../../core/agents';
+import type { EffectiveAgentSettings } from '../../core/agent-settings';
+import type { AgentCallRequest, PipelineRunState } from '../agent-call';
+import type { PipelineProxies } from '../pipeline-proxies';
+
+/** One agent call as its steps see it: the run, the request, and what was settled for it once. */
+export interface CallFrame {
+  state: PipelineRunState;
+  proxies: PipelineProxies;
+  call: AgentCallRequest;
+  /** The agent's effective settings in this run (configured, calibrated, mode). */
+  agent: EffectiveAgentSettings;
+  callId: string;
+  /** How degradations name the call: `bull_researcher round 2`, `risk_manager round 1/repair`. */
+  label: string;
+  line: BudgetLine;
+}
+
+/** Fewest response tokens worth paying a prompt for. */
+export const MINIMUM_RESPONSE_TOKENS = 48;
+
+/** Our count of a prompt may differ from the server's by a few tokens; reserve a margin so the cap holds. */
+export function promptMargin(promptTokens: number): number {
+  return Math.ceil(promptTokens * 0.02) + 8;
+}
