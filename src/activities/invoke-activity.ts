@@ -1,5 +1,7 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { AgentName } from '../core/agents';
+import { FAILURE_TYPE, isRetryableFailureType, type FailureType } from '../core/failure-types';
+import { FINISH_REASON, type FinishReason } from '../core/finish-reasons';
 import {
   ATTEMPT_OUTCOME,
   USAGE_SOURCE,
@@ -12,7 +14,7 @@ import {
 import { answerBeforeRepeat, RepetitionDetector, type RepetitionFound } from '../core/repetition-detector';
 import { UNLEARNED_ESTIMATE_FACTOR, estimateServerTokens } from '../core/tokenizer-drift';
 import type { ChatMessage, TokenCounter } from '../core/types';
-import { ProviderError, type ChatProvider, type ChatResult, type FinishReason } from '../llm/provider';
+import { ProviderError, type ChatProvider, type ChatResult } from '../llm/provider';
 
 /** One model call as the workflow asks for it. Plain JSON; holds no secrets. */
 export interface InvokeInput {
@@ -151,24 +153,21 @@ export function createInvokeActivity(deps: InvokeActivityDependencies) {
 
       const provider = deps.providers[input.provider];
       if (!provider) {
-        throw ApplicationFailure.create({
-          message: `No "${input.provider}" model provider is configured on this worker; start the worker with that provider or route the call to one that has it.`,
-          type: 'ProviderNotConfigured',
-          nonRetryable: true,
-          details: [failureDetails(earlier)],
-        });
+        throw typedFailure(
+          FAILURE_TYPE.ProviderNotConfigured,
+          `No "${input.provider}" model provider is configured on this worker; start the worker with that provider or route the call to one that has it.`,
+          failureDetails(earlier),
+        );
       }
 
       const attemptMaxTokens = Math.min(input.maxTokens, input.spendCeiling - lostBefore - promptEstimate);
       if (attemptMaxTokens < MINIMUM_ATTEMPT_TOKENS) {
-        throw ApplicationFailure.create({
-          message:
-            `The ${input.agent.replace(/_/g, ' ')} call has ${Math.max(0, attemptMaxTokens)} response tokens left of the ${input.spendCeiling} reserved for it ` +
+        throw typedFailure(
+          FAILURE_TYPE.BudgetExhausted,
+          `The ${input.agent.replace(/_/g, ' ')} call has ${Math.max(0, attemptMaxTokens)} response tokens left of the ${input.spendCeiling} reserved for it ` +
             `(prompt ${promptEstimate}, spent by earlier attempts ${lostBefore}); raise the run budget or shorten the prompt.`,
-          type: 'BudgetExhausted',
-          nonRetryable: true,
-          details: [failureDetails(earlier)],
-        });
+          failureDetails(earlier),
+        );
       }
 
       const live = new LiveTokenCount(counter);
@@ -305,10 +304,10 @@ export function createInvokeActivity(deps: InvokeActivityDependencies) {
       if (serverUsage?.cachedInputTokens !== undefined)
         usage.cachedInputTokens = serverUsage.cachedInputTokens;
       const finishReason: FinishReason = repeat
-        ? 'repetition'
+        ? FINISH_REASON.repetition
         : stoppedByMonitor
-          ? 'limit'
-          : (result?.finishReason ?? 'unknown');
+          ? FINISH_REASON.limit
+          : (result?.finishReason ?? FINISH_REASON.unknown);
       const usageSource = fromServer ? USAGE_SOURCE.server : USAGE_SOURCE.estimated;
 
       return {
@@ -317,7 +316,7 @@ export function createInvokeActivity(deps: InvokeActivityDependencies) {
         usageSource,
         localUsage: { inputTokens: input.promptTokens, outputTokens: outputCounted },
         finishReason,
-        stoppedByLimit: finishReason === 'limit' || finishReason === 'length',
+        stoppedByLimit: finishReason === FINISH_REASON.limit || finishReason === FINISH_REASON.length,
         attempt,
         lostTokens: lostBefore,
         attempts: [
@@ -348,7 +347,10 @@ function isProviderError(error: unknown): error is ProviderError {
 }
 
 /** Failures after which the server may well have processed the prompt: it held the request, then we gave up. */
-const HELD_REQUEST_FAILURES: ReadonlySet<string> = new Set(['FirstByteTimeout', 'StreamDropped']);
+const HELD_REQUEST_FAILURES: ReadonlySet<string> = new Set([
+  FAILURE_TYPE.FirstByteTimeout,
+  FAILURE_TYPE.StreamDropped,
+]);
 
 function heldByServer(error: unknown): boolean {
   return isProviderError(error) && error.status === undefined && HELD_REQUEST_FAILURES.has(error.type);
@@ -357,6 +359,16 @@ function heldByServer(error: unknown): boolean {
 function failureTypeOfError(error: unknown): string {
   if (isProviderError(error)) return error.type;
   return error instanceof Error && error.name ? error.name : 'Error';
+}
+
+/** A failure of one of tokenflow's own types, retryable as the failure-type table says. */
+function typedFailure(type: FailureType, message: string, details: InvokeFailureDetails): ApplicationFailure {
+  return ApplicationFailure.create({
+    message,
+    type,
+    nonRetryable: !isRetryableFailureType(type),
+    details: [details],
+  });
 }
 
 function toFailure(error: unknown, details: InvokeFailureDetails): ApplicationFailure {

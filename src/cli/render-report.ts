@@ -1,4 +1,5 @@
 import { agentLabel, isRepairCall } from '../core/agents';
+import { FINISH_REASON } from '../core/finish-reasons';
 import type { AnalysisResult, CallSummary, RunProgress } from '../core/run-types';
 
 function pad(text: string, width: number, right = false): string {
@@ -26,7 +27,7 @@ function callRow(call: CallSummary, mode: string): string {
   return [
     pad(name, 26),
     pad(String(call.promptTokens), 8, true),
-    pad(`${call.completionTokens}${call.finishReason === 'repetition' ? '~' : ''}`, 8, true),
+    pad(`${call.completionTokens}${call.finishReason === FINISH_REASON.repetition ? '~' : ''}`, 8, true),
     pad(String(call.lostTokens), 6, true),
     pad(String(call.maxTokens), 8, true),
     pad(words, 10, true),
@@ -90,7 +91,7 @@ export function renderReport(result: AnalysisResult, link: string): string {
   lines.push(
     `Run total: ${totals.totalTokens} of ${result.budget.hardCap} tokens (${used}%), budget ${result.budgetStatus}; wall time ${(totals.wallTimeMs / 1000).toFixed(1)} s`,
   );
-  if (result.calls.some((call) => call.finishReason === 'repetition'))
+  if (result.calls.some((call) => call.finishReason === FINISH_REASON.repetition))
     lines.push('~ stopped when the answer started repeating itself; the answer ends before the repeat');
   if (result.calls.some((call) => call.truncated))
     lines.push('* cut at the last full sentence within the word limit');

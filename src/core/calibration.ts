@@ -1,4 +1,5 @@
 import { AGENT_NAMES, type AgentName } from './agents';
+import { FINISH_REASON } from './finish-reasons';
 import { DEFAULT_TOKENS_PER_WORD, percentageErrorMedian, ranToCap, wordLimitCeiling } from './predictor';
 import { driftRatio, type TokenizerDrift } from './tokenizer-drift';
 import type { AgentCalibration, Calibration } from './run-types';
@@ -19,7 +20,7 @@ export interface RecordedAnswer {
 
 /** Whether the stream monitor stopped the answer because it had started repeating itself. */
 export function stoppedLooping(answer: { finishReason?: string }): boolean {
-  return answer.finishReason === 'repetition';
+  return answer.finishReason === FINISH_REASON.repetition;
 }
 
 /** What the learning workflow knows of one agent from recorded usage. */

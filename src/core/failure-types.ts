@@ -31,6 +31,8 @@ const FAILURE_TYPES = {
   ContextOverflow: { retryable: false },
   /** The embedded model could not be loaded. */
   ModelUnavailable: { retryable: false },
+  /** The worker was started without the provider the call is routed to (`openai` or `local`). */
+  ProviderNotConfigured: { retryable: false },
   /** The attempts of one call used up the tokens reserved for it. */
   BudgetExhausted: { retryable: false },
   /** The risk manager's answer held no valid decision, even after its repair (runs before the ledger patch). */

@@ -13,6 +13,7 @@ import type {
   LlamaModel,
   Token,
 } from 'node-llama-cpp' with { 'resolution-mode': 'import' };
+import { FAILURE_TYPE } from '../core/failure-types';
 import type { ChatMessage } from '../core/types';
 import { ProviderError } from './provider';
 
@@ -273,8 +274,7 @@ async function checkModelFile(modelPath: string): Promise<void> {
   } catch {
     throw new ProviderError(
       `Local model file not found at ${modelPath}: run "bash scripts/fetch-model.sh" or set local.modelPath to a GGUF file.`,
-      'ModelUnavailable',
-      false,
+      FAILURE_TYPE.ModelUnavailable,
     );
   }
   const header = Buffer.alloc(4);
@@ -292,7 +292,6 @@ async function checkModelFile(modelPath: string): Promise<void> {
 function corruptModelError(modelPath: string, detail: string): ProviderError {
   return new ProviderError(
     `Local model file at ${modelPath} is not a usable GGUF model (${detail}): run "bash scripts/fetch-model.sh" to fetch a verified copy or set local.modelPath to a GGUF file.`,
-    'ModelUnavailable',
-    false,
+    FAILURE_TYPE.ModelUnavailable,
   );
 }

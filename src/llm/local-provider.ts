@@ -1,5 +1,6 @@
 import type { LlamaChatResponse } from 'node-llama-cpp' with { 'resolution-mode': 'import' };
-import type { FinishReason } from './provider';
+import { FAILURE_TYPE } from '../core/failure-types';
+import { FINISH_REASON, type FinishReason } from '../core/finish-reasons';
 import { ProviderError, type ChatProvider, type ChatResult } from './provider';
 import {
   abortReason,
@@ -63,8 +64,7 @@ export function createLocalProvider(options: LocalModelOptions): LocalChatProvid
         // llama.cpp reads 0 as "no limit", which would run to the end of the context window.
         throw new ProviderError(
           `maxTokens must be a whole number of at least 1 (got ${request.maxTokens}); skip the call when no tokens are left.`,
-          'BadRequest',
-          false,
+          FAILURE_TYPE.BadRequest,
         );
       }
       try {
@@ -75,8 +75,7 @@ export function createLocalProvider(options: LocalModelOptions): LocalChatProvid
         if (error instanceof ProviderError) throw error;
         throw new ProviderError(
           `The local model failed (${error instanceof Error ? error.message : String(error)}); the call will be retried.`,
-          'ServerError',
-          true,
+          FAILURE_TYPE.ServerError,
         );
       }
     },
@@ -99,8 +98,7 @@ async function generate(
   if (overflow > 0) {
     throw new ProviderError(
       `The prompt is ${promptTokens.length} tokens and asks for up to ${request.maxTokens} more, ${overflow} tokens beyond the local model's ${window}-token context window; shorten the prompt or lower max tokens.`,
-      'ContextOverflow',
-      false,
+      FAILURE_TYPE.ContextOverflow,
     );
   }
 
@@ -153,10 +151,10 @@ function finishReasonOf(stopReason: LlamaChatResponse['metadata']['stopReason'])
     case 'eogToken':
     case 'stopGenerationTrigger':
     case 'customStopTrigger':
-      return 'stop';
+      return FINISH_REASON.stop;
     case 'maxTokens':
-      return 'length';
+      return FINISH_REASON.length;
     default:
-      return 'unknown';
+      return FINISH_REASON.unknown;
   }
 }

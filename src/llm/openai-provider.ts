@@ -1,4 +1,6 @@
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import { FAILURE_TYPE } from '../core/failure-types';
+import { FINISH_REASON } from '../core/finish-reasons';
 import type { TokenUsage } from '../core/types';
 import {
   ProviderError,
@@ -78,13 +80,11 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): ChatProvid
         kind === 'first-byte'
           ? new ProviderError(
               `The LLM endpoint sent nothing for ${formatSeconds(options.firstByteTimeoutMs)} after the request (a busy server may be queueing it); the call will be retried, and raising openai.firstByteTimeoutSeconds lets it wait longer.`,
-              'FirstByteTimeout',
-              true,
+              FAILURE_TYPE.FirstByteTimeout,
             )
           : new ProviderError(
               `The LLM stream went silent for ${formatSeconds(options.idleTimeoutMs)} after ${text.length} characters and was abandoned; the call will be retried, and raising openai.idleTimeoutSeconds tolerates longer pauses.`,
-              'StreamDropped',
-              true,
+              FAILURE_TYPE.StreamDropped,
             );
       armSilenceTimer('first-byte');
       try {
@@ -182,8 +182,7 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): ChatProvid
             redact(
               `The LLM stream broke off after ${text.length} characters (${describe(error)}); the call will be retried.`,
             ),
-            'StreamDropped',
-            true,
+            FAILURE_TYPE.StreamDropped,
           );
         }
         clearTimeout(silenceTimer);
@@ -193,8 +192,7 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): ChatProvid
         if (finish === null) {
           throw new ProviderError(
             `The LLM stream ended after ${text.length} characters without a finish reason; the call will be retried.`,
-            'StreamDropped',
-            true,
+            FAILURE_TYPE.StreamDropped,
           );
         }
         const result: ChatResult = { text, finishReason: mapFinishReason(finish) };
@@ -234,16 +232,16 @@ function abortError(signal: AbortSignal): Error {
 
 function mapFinishReason(reason: string): FinishReason {
   switch (reason) {
-    case 'stop':
-    case 'length':
-    case 'content_filter':
+    case FINISH_REASON.stop:
+    case FINISH_REASON.length:
+    case FINISH_REASON.contentFilter:
       return reason;
     // Tool calls end a turn normally.
     case 'tool_calls':
     case 'function_call':
-      return 'stop';
+      return FINISH_REASON.stop;
     default:
-      return 'unknown';
+      return FINISH_REASON.unknown;
   }
 }
 
@@ -290,16 +288,11 @@ function classifyError(
   request: ChatRequest,
   redact: (text: string) => string,
 ): ProviderError {
-  const make = (
-    message: string,
-    type: ProviderErrorType,
-    retryable: boolean,
-    status?: number,
-    retryAfterMs?: number,
-  ) => new ProviderError(redact(message), type, retryable, status, retryAfterMs);
+  const make = (message: string, type: ProviderErrorType, status?: number, retryAfterMs?: number) =>
+    new ProviderError(redact(message), type, status, retryAfterMs);
 
   if (error instanceof APIUserAbortError) {
-    return make('The LLM request was aborted before the response started.', 'ConnectionError', true);
+    return make('The LLM request was aborted before the response started.', FAILURE_TYPE.ConnectionError);
   }
   if (error instanceof APIConnectionError) {
     const timedOut = error instanceof APIConnectionTimeoutError || /timed? ?out/i.test(describe(error));
@@ -307,15 +300,13 @@ function classifyError(
       timedOut
         ? 'The LLM endpoint did not answer in time; the call will be retried, and raising openai.firstByteTimeoutSeconds lets it wait longer.'
         : `Could not connect to the LLM endpoint (${describe(error)}); the call will be retried, check OPENAI_BASE_URL if it keeps failing.`,
-      'ConnectionError',
-      true,
+      FAILURE_TYPE.ConnectionError,
     );
   }
   if (!(error instanceof APIError)) {
     return make(
       `The LLM request failed unexpectedly (${describe(error)}); the call will be retried.`,
-      'ConnectionError',
-      true,
+      FAILURE_TYPE.ConnectionError,
     );
   }
 
@@ -327,52 +318,45 @@ function classifyError(
     case 400:
       return make(
         `The LLM endpoint rejected the request (400${said}); check the model settings and prompt size.`,
-        'BadRequest',
-        false,
+        FAILURE_TYPE.BadRequest,
         status,
       );
     case 401:
       return make(
         'The LLM endpoint rejected the API key (401); set OPENAI_API_KEY to a valid key.',
-        'AuthenticationFailed',
-        false,
+        FAILURE_TYPE.AuthenticationFailed,
         status,
       );
     case 403:
       return make(
         `The LLM endpoint refused access to model "${request.model}" (403); use a key that is allowed to call it.`,
-        'PermissionDenied',
-        false,
+        FAILURE_TYPE.PermissionDenied,
         status,
       );
     case 404:
       return make(
         `The LLM endpoint does not serve model "${request.model}" (404); set the model name to one it serves, or check OPENAI_BASE_URL.`,
-        'ModelNotFound',
-        false,
+        FAILURE_TYPE.ModelNotFound,
         status,
       );
     case 408:
       return make(
         'The LLM endpoint timed out the request (408); the call will be retried.',
-        'RequestTimeout',
-        true,
+        FAILURE_TYPE.RequestTimeout,
         status,
         retryAfterMs,
       );
     case 409:
       return make(
         'The LLM endpoint reported a conflict (409); the call will be retried.',
-        'Conflict',
-        true,
+        FAILURE_TYPE.Conflict,
         status,
         retryAfterMs,
       );
     case 422:
       return make(
         `The LLM endpoint could not process the request (422${said}); check the model settings.`,
-        'UnprocessableRequest',
-        false,
+        FAILURE_TYPE.UnprocessableRequest,
         status,
       );
     case 429: {
@@ -382,8 +366,7 @@ function classifyError(
           : ` after ${(retryAfterMs / 1000).toFixed(retryAfterMs % 1000 === 0 ? 0 : 1)} s`;
       return make(
         `The LLM endpoint is rate limiting requests (429); the call will be retried${wait}.`,
-        'RateLimited',
-        true,
+        FAILURE_TYPE.RateLimited,
         status,
         retryAfterMs,
       );
@@ -392,8 +375,7 @@ function classifyError(
       if (status !== undefined && status >= 500) {
         return make(
           `The LLM endpoint failed with status ${status}; the call will be retried.`,
-          'ServerError',
-          true,
+          FAILURE_TYPE.ServerError,
           status,
           retryAfterMs,
         );
@@ -402,14 +384,12 @@ function classifyError(
         // An error event inside an otherwise healthy stream.
         return make(
           `The LLM endpoint reported an error mid-stream${said}; the call will be retried.`,
-          'ServerError',
-          true,
+          FAILURE_TYPE.ServerError,
         );
       }
       return make(
         `The LLM endpoint answered with unexpected status ${status}${said}; check OPENAI_BASE_URL.`,
-        'BadRequest',
-        false,
+        FAILURE_TYPE.BadRequest,
         status,
       );
   }

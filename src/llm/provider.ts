@@ -1,4 +1,8 @@
+import { FAILURE_TYPE, isRetryableFailureType } from '../core/failure-types';
+import type { FinishReason } from '../core/finish-reasons';
 import type { ChatMessage, TokenUsage } from '../core/types';
+
+export type { FinishReason } from '../core/finish-reasons';
 
 /** One streaming chat request. Holds no secrets: providers carry their credentials themselves. */
 export interface ChatRequest {
@@ -26,12 +30,6 @@ export interface ChatDelta {
   text: string;
 }
 
-/**
- * How a streamed answer ended: `stop` by itself, `length` at the server's `max_tokens`, `limit` and
- * `repetition` stopped by tokenflow's stream monitor (past its token ceiling, or repeating itself).
- */
-export type FinishReason = 'stop' | 'length' | 'limit' | 'repetition' | 'content_filter' | 'unknown';
-
 export interface ChatResult {
   text: string;
   /** What the server reported, when it reported it (`stream_options.include_usage`); undefined fields stay unknown. */
@@ -49,40 +47,42 @@ export interface ChatProvider {
 }
 
 /**
- * A provider error classified for Temporal's retry policy. `retryable` follows the house rule: 408, 409, 429
- * and 5xx (and dropped connections) retry; 400/401/403/404/422 do not.
+ * A provider error classified for Temporal's retry policy. `retryable` comes from the failure-type table
+ * (`src/core/failure-types.ts`): 408, 409, 429 and 5xx (and dropped connections) retry; 400/401/403/404/422
+ * do not.
  */
 export class ProviderError extends Error {
   override name = 'ProviderError';
+  readonly retryable: boolean;
   constructor(
     message: string,
     readonly type: ProviderErrorType,
-    readonly retryable: boolean,
     readonly status?: number,
     /** Milliseconds the server asked us to wait (`retry-after` / `retry-after-ms`). */
     readonly retryAfterMs?: number,
   ) {
     super(message);
+    this.retryable = isRetryableFailureType(type);
   }
 }
 
 /**
- * Failure types of a provider call; Temporal's retry policy matches them. `FirstByteTimeout` is our own wait
- * for an answer to start running out (a busy server holding the request in its queue), as distinct from the
- * server's 408 (`RequestTimeout`) and from a stream that went silent midway (`StreamDropped`).
+ * The failure types a provider call raises; Temporal's retry policy matches them. `FirstByteTimeout` is our own
+ * wait for an answer to start running out (a busy server holding the request in its queue), as distinct from
+ * the server's 408 (`RequestTimeout`) and from a stream that went silent midway (`StreamDropped`).
  */
 export type ProviderErrorType =
-  | 'RateLimited'
-  | 'ServerError'
-  | 'RequestTimeout'
-  | 'Conflict'
-  | 'ConnectionError'
-  | 'FirstByteTimeout'
-  | 'StreamDropped'
-  | 'BadRequest'
-  | 'AuthenticationFailed'
-  | 'PermissionDenied'
-  | 'ModelNotFound'
-  | 'UnprocessableRequest'
-  | 'ContextOverflow'
-  | 'ModelUnavailable';
+  | typeof FAILURE_TYPE.RateLimited
+  | typeof FAILURE_TYPE.ServerError
+  | typeof FAILURE_TYPE.RequestTimeout
+  | typeof FAILURE_TYPE.Conflict
+  | typeof FAILURE_TYPE.ConnectionError
+  | typeof FAILURE_TYPE.FirstByteTimeout
+  | typeof FAILURE_TYPE.StreamDropped
+  | typeof FAILURE_TYPE.BadRequest
+  | typeof FAILURE_TYPE.AuthenticationFailed
+  | typeof FAILURE_TYPE.PermissionDenied
+  | typeof FAILURE_TYPE.ModelNotFound
+  | typeof FAILURE_TYPE.UnprocessableRequest
+  | typeof FAILURE_TYPE.ContextOverflow
+  | typeof FAILURE_TYPE.ModelUnavailable;

@@ -1,11 +1,14 @@
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-
-/** Typed keys of the search attributes in src/config/search-attributes.ts. */
-export const tickerKey = defineSearchAttributeKey('TokenflowTicker', SearchAttributeType.KEYWORD);
-export const dateKey = defineSearchAttributeKey('TokenflowDate', SearchAttributeType.KEYWORD);
-export const decisionKey = defineSearchAttributeKey('TokenflowDecision', SearchAttributeType.KEYWORD);
-export const totalTokensKey = defineSearchAttributeKey('TokenflowTotalTokens', SearchAttributeType.INT);
-export const costKey = defineSearchAttributeKey('TokenflowCostUsd', SearchAttributeType.DOUBLE);
-export const budgetStatusKey = defineSearchAttributeKey('TokenflowBudgetStatus', SearchAttributeType.KEYWORD);
-export const modeKey = defineSearchAttributeKey('TokenflowMode', SearchAttributeType.KEYWORD);
-export const calibrationKey = defineSearchAttributeKey('TokenflowCalibration', SearchAttributeType.KEYWORD);
+/**
+ * Typed keys of the search attributes, defined once in src/config/search-attributes.ts. Only the keys are
+ * re-exported: the test environment registers `Object.values` of this module.
+ */
+export {
+  tickerKey,
+  dateKey,
+  decisionKey,
+  totalTokensKey,
+  costKey,
+  budgetStatusKey,
+  modeKey,
+  calibrationKey,
+} from '../config/search-attributes';
