@@ -11,7 +11,7 @@ import {
   type AttemptRecord,
   type UsageSource,
 } from '../core/ledger';
-import { answerBeforeRepeat, RepetitionDetector, type RepetitionFound } from '../core/repetition-detector';
+import { StreamMonitor } from '../core/stream-monitor';
 import { UNLEARNED_ESTIMATE_FACTOR, estimateServerTokens } from '../core/tokenizer-drift';
 import type { ChatMessage, TokenCounter } from '../core/types';
 import { ProviderError, type ChatProvider, type ChatResult } from '../llm/provider';
@@ -170,24 +170,17 @@ export function createInvokeActivity(deps: InvokeActivityDependencies) {
         );
       }
 
-      const live = new LiveTokenCount(counter);
-      let text = '';
-      let chunks = 0;
       let started = false;
-      let stoppedByMonitor = false;
-      // Off (it finds nothing) when the window is absent or below 2 words.
-      const repetition = new RepetitionDetector(input.repetitionWindowWords ?? 0);
-      let repeat: RepetitionFound | undefined;
-      // The monitor's own ceiling check uses the best estimate (the learned drift, else none) and a little slack
-      // for one answer's drift from the mean, so that a server that honours max_tokens is never cut short on its
-      // last chunks; the bill's estimates err toward the bill instead.
-      const monitorFactor = input.drift?.completion ?? 1;
-      const monitorCeiling = attemptMaxTokens + Math.ceil(attemptMaxTokens * 0.02) + 4;
-      const completionEstimate = (): number =>
-        text === '' ? 0 : estimateServerTokens(live.tokens, factors.completion, chunks);
+      const monitor = new StreamMonitor({
+        counter,
+        maxTokens: attemptMaxTokens,
+        completionFactor: input.drift?.completion ?? 1,
+        estimateFactor: factors.completion,
+        repetitionWindowWords: input.repetitionWindowWords,
+      });
       const progress = (): AttemptProgress => ({
         promptTokens: promptEstimate,
-        completionTokens: completionEstimate(),
+        completionTokens: monitor.completionEstimate(),
         maxTokens: attemptMaxTokens,
       });
 
@@ -243,28 +236,18 @@ export function createInvokeActivity(deps: InvokeActivityDependencies) {
             // Deltas the SDK had buffered before the monitor stopped the stream are not part of the answer.
             if (controller.signal.aborted) return;
             started = true;
-            if (delta.text !== '') {
-              text += delta.text;
-              chunks += 1;
-              live.add(delta.text);
-            }
-            if (Math.max(chunks, Math.ceil(live.tokens * monitorFactor)) > monitorCeiling) {
-              // The server did not stop at max_tokens: stop reading and pay for no more.
-              stoppedByMonitor = true;
+            const stop = monitor.observe(delta.text);
+            // Past the ceiling the server did not stop at max_tokens: stop reading and pay for no more. A runaway
+            // is rewriting what it already wrote and will not end by itself.
+            if (stop === FINISH_REASON.limit)
               controller.abort(new Error('stream monitor: completion passed its token ceiling'));
-            } else if (delta.text !== '') {
-              repeat = repetition.update(text);
-              if (repeat) {
-                // A runaway: the model is rewriting what it already wrote and will not end by itself.
-                stoppedByMonitor = true;
-                controller.abort(new Error('stream monitor: the answer started repeating itself'));
-              }
-            }
+            else if (stop === FINISH_REASON.repetition)
+              controller.abort(new Error('stream monitor: the answer started repeating itself'));
             heartbeat(false);
           },
         );
       } catch (error) {
-        if (!stoppedByMonitor) {
+        if (!monitor.stopped) {
           const cancelled = context.cancellationSignal.aborted;
           // A request the server refused (an HTTP error, no connection) cost nothing; one it had started on, or
           // was holding when we gave up or were cancelled, is billed for its prompt.
@@ -273,7 +256,7 @@ export function createInvokeActivity(deps: InvokeActivityDependencies) {
             attempt,
             outcome: cancelled ? ATTEMPT_OUTCOME.cancelled : ATTEMPT_OUTCOME.failed,
             promptTokens: promptBilled ? promptEstimate : 0,
-            completionTokens: completionEstimate(),
+            completionTokens: monitor.completionEstimate(),
             source: USAGE_SOURCE.estimated,
           };
           if (!cancelled) record.failureType = failureTypeOfError(error);
@@ -292,26 +275,22 @@ export function createInvokeActivity(deps: InvokeActivityDependencies) {
         context.cancellationSignal.removeEventListener('abort', onCancel);
       }
 
-      const outputCounted = counter.count(text);
-      const serverUsage = stoppedByMonitor ? undefined : result?.serverUsage;
+      const outputCounted = counter.count(monitor.text);
+      const serverUsage = monitor.stopped ? undefined : result?.serverUsage;
       const fromServer = serverUsage?.inputTokens !== undefined && serverUsage.outputTokens !== undefined;
       const usage: InvokeResult['usage'] = {
         inputTokens: fromServer ? (serverUsage.inputTokens ?? promptEstimate) : promptEstimate,
         outputTokens: fromServer
           ? (serverUsage.outputTokens ?? 0)
-          : estimateServerTokens(outputCounted, factors.completion, chunks),
+          : estimateServerTokens(outputCounted, factors.completion, monitor.chunks),
       };
       if (serverUsage?.cachedInputTokens !== undefined)
         usage.cachedInputTokens = serverUsage.cachedInputTokens;
-      const finishReason: FinishReason = repeat
-        ? FINISH_REASON.repetition
-        : stoppedByMonitor
-          ? FINISH_REASON.limit
-          : (result?.finishReason ?? FINISH_REASON.unknown);
+      const finishReason: FinishReason = monitor.stopped ?? result?.finishReason ?? FINISH_REASON.unknown;
       const usageSource = fromServer ? USAGE_SOURCE.server : USAGE_SOURCE.estimated;
 
       return {
-        text: repeat ? answerBeforeRepeat(text, repeat.repeatStart) : text,
+        text: monitor.answer(),
         usage,
         usageSource,
         localUsage: { inputTokens: input.promptTokens, outputTokens: outputCounted },
@@ -392,29 +371,4 @@ function toFailure(error: unknown, details: InvokeFailureDetails): ApplicationFa
     details: [details],
     cause,
   });
-}
-
-/**
- * Live completion token count that stays cheap on long answers: text up to a recent word boundary is counted
- * once and kept as a running total, only the short tail since is recounted on each delta. Splitting before a
- * space matches how BPE pre-tokenizers split, so the total stays within a token or two of a full recount.
- */
-class LiveTokenCount {
-  private committed = 0;
-  private tail = '';
-  tokens = 0;
-
-  constructor(private readonly counter: TokenCounter) {}
-
-  add(text: string): void {
-    this.tail += text;
-    if (this.tail.length > 256) {
-      const boundary = this.tail.lastIndexOf(' ', this.tail.length - 16);
-      if (boundary > 0) {
-        this.committed += this.counter.count(this.tail.slice(0, boundary));
-        this.tail = this.tail.slice(boundary);
-      }
-    }
-    this.tokens = this.committed + this.counter.count(this.tail);
-  }
 }
