@@ -12,6 +12,7 @@ import {
   type UsageSource,
 } from '../core/ledger';
 import { StreamMonitor } from '../core/stream-monitor';
+import { AttemptHeartbeat } from './attempt-heartbeat';
 import { UNLEARNED_ESTIMATE_FACTOR, estimateServerTokens } from '../core/tokenizer-drift';
 import type { ChatMessage, TokenCounter } from '../core/types';
 import { ProviderError, type ChatProvider, type ChatResult } from '../llm/provider';
@@ -113,8 +114,6 @@ export interface InvokeActivityDependencies {
 
 /** Below this many completion tokens an answer is not worth asking for. */
 export const MINIMUM_ATTEMPT_TOKENS = 16;
-/** Longest pause between two heartbeats while an attempt waits for a busy server's first byte. */
-const WAITING_HEARTBEAT_MS = 1000;
 
 /**
  * Builds the invoke step of the token pipeline: streams one model call, heartbeating what it has put on the
@@ -184,42 +183,20 @@ export function createInvokeActivity(deps: InvokeActivityDependencies) {
         maxTokens: attemptMaxTokens,
       });
 
-      let lastHeartbeatAt = 0;
-      const send = (details: InvokeHeartbeat): void => {
-        lastHeartbeatAt = Date.now();
-        context.heartbeat(details);
-      };
-      const heartbeat = (force: boolean): void => {
-        if (!force && heartbeatEveryMs > 0 && Date.now() - lastHeartbeatAt < heartbeatEveryMs) return;
-        const current = progress();
-        send({
-          attempt,
-          attempts: earlier,
-          current,
-          lostTokens: lostBefore,
-          inputTokens: current.promptTokens,
-          outputTokens: current.completionTokens,
-        });
-      };
-      // The attempt is over: it joins the ended attempts, so the next one reads it as it ended.
-      const heartbeatEnded = (attempts: AttemptRecord[]): void =>
-        send({ attempt, attempts, lostTokens: attemptsTokens(attempts), inputTokens: 0, outputTokens: 0 });
+      const heartbeat = new AttemptHeartbeat(
+        context,
+        { attempt, earlier, everyMs: heartbeatEveryMs },
+        progress,
+      );
 
       const controller = new AbortController();
       const onCancel = (): void => controller.abort(context.cancellationSignal.reason);
       if (context.cancellationSignal.aborted) onCancel();
       else context.cancellationSignal.addEventListener('abort', onCancel, { once: true });
-      // Worker liveness is not server progress: a busy server may hold the request for minutes without a byte,
-      // and the attempt must still say it is alive (and receive a cancellation) meanwhile.
-      const heartbeatTimeoutMs = context.info.heartbeatTimeoutMs ?? 0;
-      const waitingHeartbeatMs =
-        heartbeatTimeoutMs > 0
-          ? Math.min(WAITING_HEARTBEAT_MS, heartbeatTimeoutMs / 3)
-          : WAITING_HEARTBEAT_MS;
-      const ticker = setInterval(() => heartbeat(true), waitingHeartbeatMs);
+      heartbeat.startWaiting();
 
       // The request goes out now: from here on its prompt is on the bill if the worker dies.
-      heartbeat(true);
+      heartbeat.beat(true);
       let result: ChatResult | undefined;
       try {
         result = await provider.stream(
@@ -243,7 +220,7 @@ export function createInvokeActivity(deps: InvokeActivityDependencies) {
               controller.abort(new Error('stream monitor: completion passed its token ceiling'));
             else if (stop === FINISH_REASON.repetition)
               controller.abort(new Error('stream monitor: the answer started repeating itself'));
-            heartbeat(false);
+            heartbeat.beat(false);
           },
         );
       } catch (error) {
@@ -261,7 +238,7 @@ export function createInvokeActivity(deps: InvokeActivityDependencies) {
           };
           if (!cancelled) record.failureType = failureTypeOfError(error);
           const attempts = [...earlier, record];
-          heartbeatEnded(attempts);
+          heartbeat.ended(attempts);
           if (cancelled) {
             throw new CancelledFailure(
               `The ${input.agent.replace(/_/g, ' ')} call was cancelled while it streamed.`,
@@ -271,7 +248,7 @@ export function createInvokeActivity(deps: InvokeActivityDependencies) {
           throw toFailure(error, failureDetails(attempts));
         }
       } finally {
-        clearInterval(ticker);
+        heartbeat.stop();
         context.cancellationSignal.removeEventListener('abort', onCancel);
       }
 
