@@ -6,7 +6,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { ANALYST_AGENTS, type AnalystAgent } from '../src/core/agents';
 import type { AnalysisResult } from '../src/core/run-types';
-import { costKey, decisionKey, tickerKey, totalTokensKey } from '../src/workflows/search-attribute-keys';
+import { costKey, decisionKey, tickerKey, totalTokensKey } from '../src/config/search-attributes';
 import { failureMessage } from '../src/cli/failure-message';
 import { runAnalysis, startHarness, testConfig, type Harness } from './support/workflow-harness';
 

@@ -6,7 +6,7 @@ import { ensureLearningSchedule, LEARNING_SCHEDULE_ID } from '../src/cli/learnin
 import type { ComparisonReport } from '../src/core/comparison-report';
 import type { compareWorkflow } from '../src/workflows/compare-workflow';
 import type { learningWorkflow } from '../src/workflows/learning-workflow';
-import { calibrationKey } from '../src/workflows/search-attribute-keys';
+import { calibrationKey } from '../src/config/search-attributes';
 import {
   createWorkers,
   runAnalysis,

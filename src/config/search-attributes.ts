@@ -35,7 +35,8 @@ export const budgetStatusKey = searchAttributeKey('TokenflowBudgetStatus', Searc
 export const modeKey = searchAttributeKey('TokenflowMode', SearchAttributeType.KEYWORD);
 export const calibrationKey = searchAttributeKey('TokenflowCalibration', SearchAttributeType.KEYWORD);
 
-const SEARCH_ATTRIBUTE_KEYS = [
+/** Every typed key, for registering them (the test environment does). */
+export const SEARCH_ATTRIBUTE_KEYS = [
   tickerKey,
   dateKey,
   decisionKey,

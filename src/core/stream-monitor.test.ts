@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FINISH_REASON } from './finish-reasons';
-import { StreamMonitor } from './stream-monitor';
+import { StreamMonitor, type StreamMonitorOptions } from './stream-monitor';
 import type { TokenCounter } from './types';
 
 /** One token per word: easy to reason about in a test. */
@@ -12,26 +12,27 @@ const wordCounter: TokenCounter = {
   countMessages: (messages) => messages.reduce((sum, message) => sum + countWords(message.content), 0),
 };
 
+/** A monitor with the word counter; `options` override max_tokens, factors and the repetition window. */
+function monitorOf(options: Partial<StreamMonitorOptions>): StreamMonitor {
+  return new StreamMonitor({
+    counter: wordCounter,
+    maxTokens: 100,
+    completionFactor: 1,
+    estimateFactor: 1,
+    ...options,
+  });
+}
+
 describe('stream monitor', () => {
   test('lets an answer within max_tokens (and its slack) through', () => {
-    const monitor = new StreamMonitor({
-      counter: wordCounter,
-      maxTokens: 100,
-      completionFactor: 1,
-      estimateFactor: 1,
-    });
+    const monitor = monitorOf({});
     for (let index = 0; index < 104; index += 1) assert.equal(monitor.observe(`word${index} `), undefined);
     assert.equal(monitor.stopped, undefined);
     assert.equal(monitor.chunks, 104);
   });
 
   test('stops a server that runs past max_tokens, by the learned drift', () => {
-    const monitor = new StreamMonitor({
-      counter: wordCounter,
-      maxTokens: 100,
-      completionFactor: 2,
-      estimateFactor: 2,
-    });
+    const monitor = monitorOf({ completionFactor: 2, estimateFactor: 2 });
     let stop;
     let deltas = 0;
     while (!stop && deltas < 1000) {
@@ -45,13 +46,7 @@ describe('stream monitor', () => {
   });
 
   test('stops a runaway and keeps the answer before its repeat', () => {
-    const monitor = new StreamMonitor({
-      counter: wordCounter,
-      maxTokens: 1000,
-      completionFactor: 1,
-      estimateFactor: 1,
-      repetitionWindowWords: 6,
-    });
+    const monitor = monitorOf({ maxTokens: 1000, repetitionWindowWords: 6 });
     const opening = 'The trend is up and volume confirms it. ';
     const loop = 'The report is based on the data we have seen so far today. ';
     let stop;
@@ -62,12 +57,7 @@ describe('stream monitor', () => {
   });
 
   test('an empty delta (a progress signal) adds nothing to the count', () => {
-    const monitor = new StreamMonitor({
-      counter: wordCounter,
-      maxTokens: 10,
-      completionFactor: 1,
-      estimateFactor: 1.15,
-    });
+    const monitor = monitorOf({ maxTokens: 10, estimateFactor: 1.15 });
     monitor.observe('');
     assert.equal(monitor.chunks, 0);
     assert.equal(monitor.completionEstimate(), 0);

@@ -113,12 +113,12 @@ function debateStage(
   };
 }
 
-/** One agent, once; `keep` stores its answer where later stages read it. */
-function singleStage(
+/** The agent of a planning stage, once: its answer is the plan later stages read (and its report). */
+function planStage(
   id: AgentStage,
+  plan: 'investmentPlan' | 'traderPlan',
   prerequisite: AnalysisStage['prerequisite'],
   contextFor: (stage: StageRun) => AgentContext,
-  keep: (outputs: StageOutputs, text: string) => void,
 ): AnalysisStage {
   return {
     id,
@@ -127,7 +127,9 @@ function singleStage(
     async run(stage) {
       for (const agent of agentsOfStage(id)) {
         const outcome = await stage.call(agent, 1, 1, contextFor(stage));
-        if (outcome) keep(stage.outputs, outcome.text);
+        if (!outcome) continue;
+        stage.outputs[plan] = outcome.text;
+        if (outcome.text) stage.outputs.reports[agent] = outcome.text;
       }
     },
   };
@@ -146,21 +148,14 @@ export const ANALYSIS_STAGES: readonly AnalysisStage[] = [
     EVERY_ANALYST_REPORT,
     ({ base, outputs }, turns) => ({ ...base, reports: analystReports(outputs), researchDebate: turns }),
   ),
-  singleStage(
-    'research-manager',
-    EVERY_ANALYST_REPORT,
-    ({ base, outputs }) => ({
-      ...base,
-      reports: analystReports(outputs),
-      researchDebate: outputs.researchDebate,
-    }),
-    (outputs, text) => {
-      outputs.investmentPlan = text;
-      if (text) outputs.reports.research_manager = text;
-    },
-  ),
-  singleStage(
+  planStage('research-manager', 'investmentPlan', EVERY_ANALYST_REPORT, ({ base, outputs }) => ({
+    ...base,
+    reports: analystReports(outputs),
+    researchDebate: outputs.researchDebate,
+  })),
+  planStage(
     'trader',
+    'traderPlan',
     {
       what: "the research manager's investment plan",
       holds: (outputs) => outputs.investmentPlan !== undefined,
@@ -170,10 +165,6 @@ export const ANALYSIS_STAGES: readonly AnalysisStage[] = [
       reports: analystReports(outputs),
       investmentPlan: outputs.investmentPlan,
     }),
-    (outputs, text) => {
-      outputs.traderPlan = text;
-      if (text) outputs.reports.trader = text;
-    },
   ),
   debateStage(
     'risk-debate',

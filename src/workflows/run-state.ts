@@ -30,7 +30,7 @@ import {
   modeKey,
   tickerKey,
   totalTokensKey,
-} from './search-attribute-keys';
+} from '../config/search-attributes';
 
 /** What the stages of a run have produced so far. */
 export interface StageOutputs {

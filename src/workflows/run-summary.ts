@@ -3,7 +3,7 @@ import { summarizeBudget, totalSpent } from '../core/budget';
 import type { AnalysisResult } from '../core/run-types';
 import { usageProxies } from './pipeline-proxies';
 import { currentBudgetStatus, roundCost, runCost, type AnalysisRun } from './run-state';
-import { budgetStatusKey, costKey, decisionKey, totalTokensKey } from './search-attribute-keys';
+import { budgetStatusKey, costKey, decisionKey, totalTokensKey } from '../config/search-attributes';
 
 /** Prompt, completion and lost tokens over the run's calls. */
 function totalsOfCalls(run: AnalysisRun) {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import * as keys from '../../src/workflows/search-attribute-keys';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../src/config/search-attributes';
 
 export const projectDirectory = path.resolve(__dirname, '..', '..');
 
@@ -20,7 +20,7 @@ export async function startTemporal(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: temporalExecutable() },
-      searchAttributes: Object.values(keys),
+      searchAttributes: [...SEARCH_ATTRIBUTE_KEYS],
       extraArgs: ['--dynamic-config-value', 'system.enableActivityEagerExecution=true'],
     },
   });
