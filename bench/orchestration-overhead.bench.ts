@@ -254,7 +254,7 @@ function render(input: {
   return [
     '## Orchestration overhead: normal vs local activities',
     '',
-    'The measurement behind the design choice in `src/workflows/agent-call.ts`: the pure steps of an agent call',
+    'The measurement behind the design choice in `src/workflows/pipeline-proxies.ts`: the pure steps of an agent call',
     '(enhance, optimize, predict, limit) run as local activities, and only the model call (invoke) and the usage',
     'write (track) go through the server as normal activities. Bench: `bench/orchestration-overhead.bench.ts` with',
     '`bench/workflows/overhead-workflow.ts` on a real Temporal dev server started by `startTemporal()`',

@@ -3,7 +3,7 @@
  * workflow bundle imports this file.
  */
 
-/** The six steps of one tokenflow agent call, in pipeline order (see src/workflows/agent-call.ts). */
+/** The six steps of one tokenflow agent call, in pipeline order (see src/workflows/agent-call.ts and src/workflows/call-steps/). */
 export const AGENT_CALL_STEPS = ['enhance', 'optimize', 'predict', 'invoke', 'limit', 'track'] as const;
 export type AgentCallStep = (typeof AGENT_CALL_STEPS)[number];
 
