@@ -1,25 +1,12 @@
-import type { AgentName } from '../core/agents';
+import { AGENT_DEFAULTS, type AgentName } from '../agents';
 import { DEFAULT_REPETITION_WINDOW_WORDS } from '../core/repetition-detector';
 import type { AgentSettings, ModelSettings } from './schema';
 
 /**
- * Word limits and token allocations per agent, from the seed's 40K budget. The seed gives the debaters
- * 9,000 tokens together: bull and bear researchers 1,500 each, the three risk debaters 2,000 each.
+ * Word limits and token allocations per agent, from each agent's definition in `src/agents` (the seed's 40K
+ * budget for the built-in agents). Live: an agent registered later has its entry here too.
  */
-export const DEFAULT_AGENTS: Record<AgentName, AgentSettings> = {
-  market_analyst: { wordLimit: 300, allocation: 3000 },
-  news_analyst: { wordLimit: 250, allocation: 2500 },
-  social_analyst: { wordLimit: 200, allocation: 2000 },
-  fundamentals_analyst: { wordLimit: 350, allocation: 3500 },
-  bull_researcher: { wordLimit: 300, allocation: 1500 },
-  bear_researcher: { wordLimit: 300, allocation: 1500 },
-  research_manager: { wordLimit: 400, allocation: 4000 },
-  trader: { wordLimit: 150, allocation: 1500 },
-  aggressive_debater: { wordLimit: 200, allocation: 2000 },
-  conservative_debater: { wordLimit: 200, allocation: 2000 },
-  neutral_debater: { wordLimit: 200, allocation: 2000 },
-  risk_manager: { wordLimit: 250, allocation: 2500 },
-};
+export const DEFAULT_AGENTS: Readonly<Record<AgentName, AgentSettings>> = AGENT_DEFAULTS;
 
 /** Name of the embedded default model (SmolLM2-135M-Instruct, Q4_1 GGUF). */
 export const LOCAL_MODEL_NAME = 'smollm2-135m-instruct';

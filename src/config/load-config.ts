@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseDocument, type ErrorCode } from 'yaml';
 import type { ZodError } from 'zod';
 import { DEFAULT_CONFIG, DEFAULT_OPENAI_MODEL, LOCAL_MODEL_NAME } from './defaults';
-import { appConfigSchema, type AppConfig } from './schema';
+import { buildAppConfigSchema, type AppConfig } from './schema';
 
 /** A configuration error the user can fix; its message names the field. */
 export class ConfigError extends Error {
@@ -295,7 +295,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
     merged.model = merged.provider === 'local' ? LOCAL_MODEL_NAME : DEFAULT_OPENAI_MODEL;
   }
 
-  const result = appConfigSchema.safeParse(merged);
+  const result = buildAppConfigSchema().safeParse(merged);
   if (!result.success) {
     const source = [file ? path.relative(cwd, file) || file : undefined, 'environment', 'defaults']
       .filter(Boolean)

@@ -107,115 +107,121 @@ export const openAiSettingsSchema = z
       firstByteTimeoutSeconds ?? requestTimeoutSeconds ?? DEFAULT_FIRST_BYTE_TIMEOUT_SECONDS,
   }));
 
-const agentMapShape = Object.fromEntries(AGENT_NAMES.map((name) => [name, agentSettingsSchema])) as Record<
-  AgentName,
-  typeof agentSettingsSchema
->;
+/**
+ * The whole config's schema. Built for each parse rather than once, because the agents it takes are the ones
+ * registered by then (`src/agents`): an unknown agent is refused, and one a process registered after this
+ * module loaded is accepted.
+ */
+export function buildAppConfigSchema() {
+  const agentMapShape = Object.fromEntries(AGENT_NAMES.map((name) => [name, agentSettingsSchema])) as Record<
+    AgentName,
+    typeof agentSettingsSchema
+  >;
+  return z
+    .object({
+      tokens: tokenLimitsSchema,
+      sharedLines: sharedLinesSchema,
+      agents: z.object(agentMapShape).strict(),
+      debate: z
+        .object({
+          researchRounds: z.coerce.number().int().min(0).max(5),
+          riskRounds: z.coerce.number().int().min(0).max(5),
+        })
+        .strict(),
+      /** `openai` when a base URL or key is configured, else `local`; may be forced. */
+      provider: providerKindSchema,
+      model: z.string().min(1),
+      openai: openAiSettingsSchema,
+      local: z
+        .object({
+          modelPath: z.string().min(1),
+          /** Generation threads; 0 means: the cores this process may use. */
+          threads: z.coerce.number().int().min(0),
+          contextSize: z.coerce.number().int().min(512),
+        })
+        .strict(),
+      models: z.record(z.string(), modelSettingsSchema),
+      temporal: z
+        .object({
+          address: z.string().min(1),
+          namespace: z.string().min(1),
+          taskQueue: z.string().min(1),
+          localModelTaskQueue: z.string().min(1),
+          uiUrl: z.string().url('must be a URL such as http://localhost:8233'),
+        })
+        .strict(),
+      invoke: z
+        .object({
+          startToCloseSeconds: z.coerce.number().positive(),
+          heartbeatTimeoutSeconds: z.coerce.number().positive(),
+          maximumAttempts: z.coerce.number().int().min(1).max(10),
+        })
+        .strict(),
+      dataDir: z.string().min(1),
+      /** Where the market data comes from: the bundled sample or a folder of the user's CSV/JSON files. */
+      dataSource: z
+        .object({
+          kind: z.enum(['sample', 'folder']),
+          folder: z.string().optional(),
+        })
+        .strict(),
+      learning: z
+        .object({
+          /** Interval of the learning Schedule, e.g. `1h` in development, `24h` in production. */
+          every: z.string().regex(/^\d+[smhd]$/, 'must look like 30m, 1h or 24h'),
+          minimumSamples: z.coerce.number().int().min(1),
+          /** Word limits and allocations never move further than this fraction from the configured value. */
+          maximumAdjustment: z.coerce.number().min(0).max(0.9),
+        })
+        .strict(),
+      alerts: z
+        .object({
+          /** Alert when a run's spend passes this fraction of its hard cap. */
+          budgetUsedFraction: z.coerce.number().min(0).max(1),
+          /** Alert when a day's cost passes this many USD. */
+          dailyCostUsd: z.coerce.number().min(0),
+        })
+        .strict(),
+    })
+    .strict()
+    .superRefine((config, context) => {
+      const agentTotal = AGENT_NAMES.reduce((sum, name) => sum + config.agents[name].allocation, 0);
+      const sharedTotal =
+        config.sharedLines.system_context +
+        config.sharedLines.summary_output +
+        config.sharedLines.buffer_overhead;
+      if (agentTotal + sharedTotal > config.tokens.maxTotalTokens) {
+        context.addIssue({
+          code: 'custom',
+          path: ['tokens', 'maxTotalTokens'],
+          message: `agent allocations (${agentTotal}) plus shared lines (${sharedTotal}) exceed the hard cap of ${config.tokens.maxTotalTokens}; raise the cap or lower an allocation`,
+        });
+      }
+      if (!config.models[config.model]) {
+        context.addIssue({
+          code: 'custom',
+          path: ['model'],
+          message: `model "${config.model}" has no entry under models (known: ${Object.keys(config.models).join(', ')}); add its context window, prices and tokenizer`,
+        });
+      }
+      if (config.tokens.maxResponseTokens > config.tokens.maxTotalTokens) {
+        context.addIssue({
+          code: 'custom',
+          path: ['tokens', 'maxResponseTokens'],
+          message: 'must not exceed tokens.maxTotalTokens',
+        });
+      }
+      if (config.dataSource.kind === 'folder' && !config.dataSource.folder) {
+        context.addIssue({
+          code: 'custom',
+          path: ['dataSource', 'folder'],
+          message: 'is required when dataSource.kind is "folder"',
+        });
+      }
+    });
+}
 
-export const appConfigSchema = z
-  .object({
-    tokens: tokenLimitsSchema,
-    sharedLines: sharedLinesSchema,
-    agents: z.object(agentMapShape).strict(),
-    debate: z
-      .object({
-        researchRounds: z.coerce.number().int().min(0).max(5),
-        riskRounds: z.coerce.number().int().min(0).max(5),
-      })
-      .strict(),
-    /** `openai` when a base URL or key is configured, else `local`; may be forced. */
-    provider: providerKindSchema,
-    model: z.string().min(1),
-    openai: openAiSettingsSchema,
-    local: z
-      .object({
-        modelPath: z.string().min(1),
-        /** Generation threads; 0 means: the cores this process may use. */
-        threads: z.coerce.number().int().min(0),
-        contextSize: z.coerce.number().int().min(512),
-      })
-      .strict(),
-    models: z.record(z.string(), modelSettingsSchema),
-    temporal: z
-      .object({
-        address: z.string().min(1),
-        namespace: z.string().min(1),
-        taskQueue: z.string().min(1),
-        localModelTaskQueue: z.string().min(1),
-        uiUrl: z.string().url('must be a URL such as http://localhost:8233'),
-      })
-      .strict(),
-    invoke: z
-      .object({
-        startToCloseSeconds: z.coerce.number().positive(),
-        heartbeatTimeoutSeconds: z.coerce.number().positive(),
-        maximumAttempts: z.coerce.number().int().min(1).max(10),
-      })
-      .strict(),
-    dataDir: z.string().min(1),
-    /** Where the market data comes from: the bundled sample or a folder of the user's CSV/JSON files. */
-    dataSource: z
-      .object({
-        kind: z.enum(['sample', 'folder']),
-        folder: z.string().optional(),
-      })
-      .strict(),
-    learning: z
-      .object({
-        /** Interval of the learning Schedule, e.g. `1h` in development, `24h` in production. */
-        every: z.string().regex(/^\d+[smhd]$/, 'must look like 30m, 1h or 24h'),
-        minimumSamples: z.coerce.number().int().min(1),
-        /** Word limits and allocations never move further than this fraction from the configured value. */
-        maximumAdjustment: z.coerce.number().min(0).max(0.9),
-      })
-      .strict(),
-    alerts: z
-      .object({
-        /** Alert when a run's spend passes this fraction of its hard cap. */
-        budgetUsedFraction: z.coerce.number().min(0).max(1),
-        /** Alert when a day's cost passes this many USD. */
-        dailyCostUsd: z.coerce.number().min(0),
-      })
-      .strict(),
-  })
-  .strict()
-  .superRefine((config, context) => {
-    const agentTotal = AGENT_NAMES.reduce((sum, name) => sum + config.agents[name].allocation, 0);
-    const sharedTotal =
-      config.sharedLines.system_context +
-      config.sharedLines.summary_output +
-      config.sharedLines.buffer_overhead;
-    if (agentTotal + sharedTotal > config.tokens.maxTotalTokens) {
-      context.addIssue({
-        code: 'custom',
-        path: ['tokens', 'maxTotalTokens'],
-        message: `agent allocations (${agentTotal}) plus shared lines (${sharedTotal}) exceed the hard cap of ${config.tokens.maxTotalTokens}; raise the cap or lower an allocation`,
-      });
-    }
-    if (!config.models[config.model]) {
-      context.addIssue({
-        code: 'custom',
-        path: ['model'],
-        message: `model "${config.model}" has no entry under models (known: ${Object.keys(config.models).join(', ')}); add its context window, prices and tokenizer`,
-      });
-    }
-    if (config.tokens.maxResponseTokens > config.tokens.maxTotalTokens) {
-      context.addIssue({
-        code: 'custom',
-        path: ['tokens', 'maxResponseTokens'],
-        message: 'must not exceed tokens.maxTotalTokens',
-      });
-    }
-    if (config.dataSource.kind === 'folder' && !config.dataSource.folder) {
-      context.addIssue({
-        code: 'custom',
-        path: ['dataSource', 'folder'],
-        message: 'is required when dataSource.kind is "folder"',
-      });
-    }
-  });
-
-export type AppConfig = z.infer<typeof appConfigSchema>;
+export type AppConfig = z.infer<ReturnType<typeof buildAppConfigSchema>>;
 export type TokenLimits = z.infer<typeof tokenLimitsSchema>;
 export type AgentSettings = z.infer<typeof agentSettingsSchema>;
 export type ModelSettings = z.infer<typeof modelSettingsSchema>;

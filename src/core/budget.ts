@@ -68,6 +68,12 @@ export function createBudget(input: BudgetAllocationInput): BudgetState {
   if (!Number.isInteger(input.hardCap) || input.hardCap <= 0) {
     throw new Error(`The token budget must be a positive whole number, got ${input.hardCap}.`);
   }
+  const unsettled = AGENT_NAMES.filter((name) => input.agents[name] === undefined);
+  if (unsettled.length > 0) {
+    throw new Error(
+      `The run's settings have no allocation for ${unsettled.join(', ')}; register the same agents (src/agents) where the config is loaded as in the workflow bundle.`,
+    );
+  }
   const configured: Array<[BudgetLine, number]> = [
     ...AGENT_NAMES.map((name): [BudgetLine, number] => [name, input.agents[name].allocation]),
     ...SHARED_BUDGET_LINES.map((name): [BudgetLine, number] => [name, input.sharedLines[name]]),

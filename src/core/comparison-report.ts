@@ -1,4 +1,4 @@
-import { agentLabel, type AgentName, type AnalystAgent } from './agents';
+import { agentLabel, agentsOfStage, type AgentName, type AnalystAgent } from './agents';
 import { factRecall, keyFacts, type FactRecall } from './fact-recall';
 import type { AnalysisResult } from './run-types';
 
@@ -64,12 +64,7 @@ export function summarizeSide(
   prompts: Partial<Record<AgentName, string>>,
 ): SideSummary {
   const reports: Partial<Record<AnalystAgent, string>> = {};
-  for (const analyst of [
-    'market_analyst',
-    'news_analyst',
-    'social_analyst',
-    'fundamentals_analyst',
-  ] as const) {
+  for (const analyst of agentsOfStage('analysts')) {
     if (result.reports[analyst]) reports[analyst] = result.reports[analyst];
   }
   const facts = keyFacts(reports);

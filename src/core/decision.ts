@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ChatMessage } from './types';
+import { DECISION_LINES } from './decision-format';
 import { enforceWordLimit } from './word-limit';
 
 /** The structured decision at the end of a run, validated before it is stored or reported. */
@@ -17,17 +18,7 @@ export type Decision = z.infer<typeof decisionSchema>;
 
 export type ParseDecisionResult = { ok: true; decision: Decision } | { ok: false; error: string };
 
-/** The labelled lines a decision is written in; one label a line keeps it within reach of a 135M model. */
-const DECISION_LINES = [
-  'DECISION: <BUY or HOLD or SELL>',
-  'CONFIDENCE: <a number from 0.0 to 1.0>',
-  'ENTRY: <entry price, or leave this line out>',
-  'STOP: <stop-loss price, or leave this line out>',
-  'RATIONALE: <one or two sentences>',
-].join('\n');
-
-/** Format instructions the risk manager's prompt ends with; `parseDecision` reads what they ask for. */
-export const DECISION_FORMAT_INSTRUCTIONS = `End your answer with these lines, each on its own line, with the part in <> replaced by your value:\n${DECISION_LINES}`;
+export { DECISION_FORMAT_INSTRUCTIONS } from './decision-format';
 
 /** Characters of a malformed answer quoted back in a repair request; the end is kept, where decisions sit. */
 export const REPAIR_QUOTE_CHARACTERS = 1500;

@@ -36,11 +36,14 @@ export function keyFacts(reports: Partial<Record<AnalystAgent, string>>): KeyFac
  * Headings the prompt builder renders after a report. A model's answer may contain `## ` headings of its own
  * (a small model often echoes `## Task`), so a report section ends at the next report, debate turn or plan
  * heading, or at the prompt's closing instructions, which are its last `## Task` (or `## Length`) heading.
+ * Built when used, so an agent registered after this module loaded has its headings in it.
  */
-const NEXT_PROMPT_SECTION = new RegExp(
-  `\\n## (?:${[...AGENT_NAMES.map((agent) => `${agentLabel(agent)}(?: report|, round)`), 'Investment plan', "Trader's plan"].join('|')})`,
-  'g',
-);
+function nextPromptSection(): RegExp {
+  return new RegExp(
+    `\\n## (?:${[...AGENT_NAMES.map((agent) => `${agentLabel(agent)}(?: report|, round)`), 'Investment plan', "Trader's plan"].join('|')})`,
+    'g',
+  );
+}
 const CLOSING_HEADINGS = ['\n## Task', '\n## Length'];
 
 /** The text under the `## <Analyst> report` heading of a rendered prompt (a digest or the full report). */
@@ -48,8 +51,9 @@ function reportSection(prompt: string, analyst: AnalystAgent): string | undefine
   const heading = `## ${agentLabel(analyst)} report`;
   const start = prompt.indexOf(heading);
   if (start === -1) return undefined;
-  NEXT_PROMPT_SECTION.lastIndex = start + heading.length;
-  const next = NEXT_PROMPT_SECTION.exec(prompt);
+  const nextSection = nextPromptSection();
+  nextSection.lastIndex = start + heading.length;
+  const next = nextSection.exec(prompt);
   const closing = CLOSING_HEADINGS.map((closingHeading) => prompt.lastIndexOf(closingHeading)).filter(
     (index) => index > start,
   );

@@ -1,10 +1,10 @@
-import type { AgentName } from './agents';
+import { agentDefinition, type AgentName } from '../agents';
 import type { PromptDraft, PromptSection } from './types';
 
 /**
  * The Prompt Enhancer: writes an agent's word limit into its prompt, once in the system text and once as
  * a final reminder, because models follow a length instruction best when it is both the framing and the
- * last thing they read.
+ * last thing they read. How each role keeps within its limit is its definition's `brevityGuidance`.
  */
 
 export const WORD_LIMIT_REMINDER_ID = 'word-limit-reminder';
@@ -12,25 +12,8 @@ export const WORD_LIMIT_REMINDER_ID = 'word-limit-reminder';
 /** Start of the system text's word-limit block; enhancing again replaces the block instead of adding one. */
 const BLOCK_MARKER = 'Length limit:';
 
-/** How each role keeps within its limit without dropping what later agents need from it. */
-const BREVITY_GUIDANCE: Record<AgentName, string> = {
-  market_analyst: 'Lead with the trend and the key levels; cite figures instead of restating the table.',
-  news_analyst: 'Cover only the news that can move the stock, one or two sentences each, with dates.',
-  social_analyst: 'Summarise the sentiment and its drivers; quote a post only when it is decisive.',
-  fundamentals_analyst:
-    'Give the figures that matter (valuation, growth, margins, debt) and your conclusion.',
-  bull_researcher: "Answer the other side's strongest point first; do not repeat earlier rounds.",
-  bear_researcher: "Answer the other side's strongest point first; do not repeat earlier rounds.",
-  research_manager: 'State the decision first, then the two or three reasons that decided it.',
-  trader: 'Give the action, entry, stop and size in a few short lines.',
-  aggressive_debater: 'Make the one or two points the others missed; do not restate the plan.',
-  conservative_debater: 'Make the one or two points the others missed; do not restate the plan.',
-  neutral_debater: 'Make the one or two points the others missed; do not restate the plan.',
-  risk_manager: 'Keep the rationale to the decisive reasons; the labelled lines count towards the limit.',
-};
-
 function limitBlock(agent: AgentName, wordLimit: number): string {
-  return `${BLOCK_MARKER} Answer in at most ${wordLimit} words. Finish your last sentence. ${BREVITY_GUIDANCE[agent]}`;
+  return `${BLOCK_MARKER} Answer in at most ${wordLimit} words. Finish your last sentence. ${agentDefinition(agent).brevityGuidance}`;
 }
 
 function reminderSection(wordLimit: number): PromptSection {

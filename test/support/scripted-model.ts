@@ -1,4 +1,11 @@
-import { type AgentName } from '../../src/core/agents';
+import {
+  AGENT_NAMES,
+  agentDefinition,
+  agentLabel,
+  isAgentName,
+  type AgentName,
+  type AgentStage,
+} from '../../src/agents';
 import type { ChatMessage } from '../../src/core/types';
 import { DEFAULT_REPETITION_WINDOW_WORDS, findRepetition } from '../../src/core/repetition-detector';
 
@@ -124,6 +131,14 @@ const ROLE_PATTERNS: ReadonlyArray<readonly [RegExp, ScriptedRole]> = [
   [/\bfundamentals? analyst\b/, 'fundamentals_analyst'],
 ];
 
+/**
+ * Every registered agent's label (`macro analyst`), for an agent the phrases above do not know: a prompt that
+ * introduces an agent registered beside the built-in ones (whose labels the phrases above all match).
+ */
+function registeredRolePatterns(): Array<readonly [RegExp, ScriptedRole]> {
+  return AGENT_NAMES.map((agent) => [new RegExp(`\\b${agentLabel(agent).toLowerCase()}\\b`), agent] as const);
+}
+
 /** Topic words alone, used only when no role phrase was found. */
 const TOPIC_PATTERNS: ReadonlyArray<readonly [RegExp, ScriptedRole]> = [
   [/\bbull\b/, 'bull_researcher'],
@@ -172,7 +187,10 @@ export function detectRole(messages: readonly ChatMessage[]): ScriptedRole {
   const rest = join((message) => message.role !== 'system');
   for (const text of [system, rest]) {
     const introduction = /\byou are\s+(?:a|an|the)?\s*([^.\n]{0,80})/.exec(text)?.[1];
-    const introduced = introduction === undefined ? undefined : earliestRole(introduction, ROLE_PATTERNS);
+    const introduced =
+      introduction === undefined
+        ? undefined
+        : (earliestRole(introduction, ROLE_PATTERNS) ?? earliestRole(introduction, registeredRolePatterns()));
     if (introduced) return introduced;
     const named = earliestRole(text, ROLE_PATTERNS);
     if (named) return named;
@@ -358,27 +376,18 @@ const CONNECTORS = [
   'Still, ',
 ];
 
+/** How long an agent answers without a word limit, by its stage. */
+const STAGE_GROUPS: Record<AgentStage, keyof typeof BASELINE_WORDS> = {
+  analysts: 'analyst',
+  'research-debate': 'debater',
+  'research-manager': 'manager',
+  trader: 'trader',
+  'risk-debate': 'debater',
+  'risk-manager': 'manager',
+};
+
 function roleGroup(role: ScriptedRole): keyof typeof BASELINE_WORDS {
-  switch (role) {
-    case 'market_analyst':
-    case 'news_analyst':
-    case 'social_analyst':
-    case 'fundamentals_analyst':
-      return 'analyst';
-    case 'bull_researcher':
-    case 'bear_researcher':
-    case 'aggressive_debater':
-    case 'conservative_debater':
-    case 'neutral_debater':
-      return 'debater';
-    case 'research_manager':
-    case 'risk_manager':
-      return 'manager';
-    case 'trader':
-      return 'trader';
-    default:
-      return 'unknown';
-  }
+  return isAgentName(role) ? STAGE_GROUPS[agentDefinition(role).stage] : 'unknown';
 }
 
 function templatesFor(role: ScriptedRole): readonly string[] {
@@ -399,7 +408,7 @@ function templatesFor(role: ScriptedRole): readonly string[] {
     case 'unknown':
       return [...TEMPLATES.analyst, ...TEMPLATES.manager];
     default:
-      return TEMPLATES.debate;
+      return roleGroup(role) === 'analyst' ? TEMPLATES.analyst : TEMPLATES.debate;
   }
 }
 

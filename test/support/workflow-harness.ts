@@ -86,14 +86,21 @@ export interface RunOptions {
   settings?: Partial<RunSettings>;
   runOverrides?: RunOverrides;
   workflowId?: string;
+  /** Workflows entry other than `src/workflows`, e.g. one that registers an extra agent first. */
+  workflowsPath?: string;
 }
 
 /** The workers of one test config on the harness's server, sharing its store and the bundled workflows. */
-export async function createWorkers(harness: Harness, config: AppConfig, store: UsageStore = harness.store) {
+export async function createWorkers(
+  harness: Harness,
+  config: AppConfig,
+  store: UsageStore = harness.store,
+  workflowsPath?: string,
+) {
   return createTokenflowWorkers({
     config,
     connection: harness.env.nativeConnection,
-    workflowBundle: await workflowBundle(),
+    workflowBundle: await workflowBundle(workflowsPath),
     store,
   });
 }
@@ -102,7 +109,7 @@ export async function createWorkers(harness: Harness, config: AppConfig, store: 
 export async function runAnalysis(harness: Harness, options: RunOptions) {
   const { config } = options;
   const settings = { ...buildRunSettings(config, options.runOverrides), ...options.settings };
-  const workers = await createWorkers(harness, config);
+  const workers = await createWorkers(harness, config, harness.store, options.workflowsPath);
   const workflowId = options.workflowId ?? `test-${config.temporal.taskQueue}`;
   const handle = await harness.env.client.workflow.start<typeof analysisWorkflow>('analysisWorkflow', {
     taskQueue: config.temporal.taskQueue,
