@@ -15,11 +15,3 @@ export const FINISH_REASON = {
 
 export type FinishReason = (typeof FINISH_REASON)[keyof typeof FINISH_REASON];
 
-/** Whether the answer was cut by a token ceiling or the stream monitor, so it may end mid-sentence. */
-export function stoppedAtCap(finishReason: string): boolean {
-  return (
-    finishReason === FINISH_REASON.length ||
-    finishReason === FINISH_REASON.limit ||
-    finishReason === FINISH_REASON.repetition
-  );
-}
