@@ -14,4 +14,3 @@ export const FINISH_REASON = {
 } as const;
 
 export type FinishReason = (typeof FINISH_REASON)[keyof typeof FINISH_REASON];
-

@@ -4,7 +4,7 @@ import { closeLine } from '../core/budget';
 import type { AnalysisRequest } from '../core/run-types';
 import type { AgentContext, AnalysisInputs, DebateTurn } from '../core/types';
 import type { AgentCallOutcome, AgentCallRequest } from './agent-call';
-import { decide } from './decision-step';
+import { RISK_MANAGER_DID_NOT_RUN, decide, endWithoutDecision } from './decision-step';
 import { LEDGER_RECORDS_FAILURES } from './patches';
 import type { AnalysisRun, StageOutputs } from './run-state';
 
@@ -38,7 +38,7 @@ export interface AnalysisStage {
   plannedCalls: (request: AnalysisRequest) => number;
   run: (stage: StageRun) => Promise<void>;
   /** What the run records when the stage could not run. */
-  skipped?: (outputs: StageOutputs, run: AnalysisRun) => void;
+  skipped?: (run: AnalysisRun) => void;
 }
 
 /** The analysts' reports so far, in roster order. */
@@ -182,10 +182,7 @@ export const ANALYSIS_STAGES: readonly AnalysisStage[] = [
     },
     plannedCalls: () => 1,
     run: (stage) => decide(stage, riskManagerContext(stage)),
-    skipped: (outputs, run) => {
-      outputs.noDecisionReason = 'the risk manager did not run';
-      run.pipeline.degradations.push(`no decision: ${outputs.noDecisionReason}`);
-    },
+    skipped: (run) => endWithoutDecision(run, RISK_MANAGER_DID_NOT_RUN),
   },
 ];
 

@@ -83,7 +83,7 @@ async function runStages(run: AnalysisRun, inputs: AnalysisInputs): Promise<void
       run.pipeline.degradations.push(
         `${agents[0]}: skipped, ${prerequisite.what} is missing because an earlier agent was skipped`,
       );
-      skipped?.(run.outputs, run);
+      skipped?.(run);
     }
     for (const agent of agents) closeLine(run.pipeline.budget, agent);
   }

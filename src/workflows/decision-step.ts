@@ -8,6 +8,7 @@ import { FAILURE_TYPE } from '../core/failure-types';
 import type { AgentContext } from '../core/types';
 import type { StageRun } from './analysis-stages';
 import { LEDGER_RECORDS_FAILURES } from './patches';
+import type { AnalysisRun } from './run-state';
 
 /**
  * The risk manager's call and the structured decision read from it, with one bounded repair when the answer
@@ -21,8 +22,7 @@ export async function decide(stage: StageRun, context: AgentContext): Promise<vo
   // Before the repair, which draws on the summary line.
   closeLine(pipeline.budget, 'risk_manager');
   if (!answer) {
-    outputs.noDecisionReason = 'the risk manager did not run';
-    pipeline.degradations.push(`no decision: ${outputs.noDecisionReason}`);
+    endWithoutDecision(run, RISK_MANAGER_DID_NOT_RUN);
     return;
   }
   outputs.reports.risk_manager = answer.text;
@@ -55,6 +55,16 @@ export async function decide(stage: StageRun, context: AgentContext): Promise<vo
     );
   }
   // Every report before it was paid for: keep them and end without a decision.
-  outputs.noDecisionReason = `the risk manager did not give a valid decision even after one repair attempt: ${parsed.error}`;
-  pipeline.degradations.push(`no decision: ${outputs.noDecisionReason}`);
+  endWithoutDecision(
+    run,
+    `the risk manager did not give a valid decision even after one repair attempt: ${parsed.error}`,
+  );
+}
+
+export const RISK_MANAGER_DID_NOT_RUN = 'the risk manager did not run';
+
+/** The run ends without a decision, saying why in its result and among its degradations. */
+export function endWithoutDecision(run: AnalysisRun, reason: string): void {
+  run.outputs.noDecisionReason = reason;
+  run.pipeline.degradations.push(`no decision: ${reason}`);
 }

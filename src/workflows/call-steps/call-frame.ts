@@ -1,4 +1,5 @@
 import type { BudgetLine } from '../../core/agents';
+import { availableFor } from '../../core/budget';
 import type { EffectiveAgentSettings } from '../../core/agent-settings';
 import type { AgentCallRequest, PipelineRunState } from '../agent-call';
 import type { PipelineProxies } from '../pipeline-proxies';
@@ -22,4 +23,9 @@ export const MINIMUM_RESPONSE_TOKENS = 48;
 /** Our count of a prompt may differ from the server's by a few tokens; reserve a margin so the cap holds. */
 export function promptMargin(promptTokens: number): number {
   return Math.ceil(promptTokens * 0.02) + 8;
+}
+
+/** Tokens the call's budget line can give it now (concurrent calls may have reserved since the last look). */
+export function availableTo(frame: CallFrame): number {
+  return availableFor(frame.state.budget, frame.line, frame.call.roundsLeft);
 }

@@ -1,8 +1,8 @@
 import type { Prediction } from '../../activities/pipeline-activities';
-import { availableFor, reserve, type BudgetReservation } from '../../core/budget';
+import { reserve, type BudgetReservation } from '../../core/budget';
 import type { OptimizedPrompt } from '../../core/prompt-optimizer';
 import { reservationPromptFactor, type TokenizerDrift } from '../../core/tokenizer-drift';
-import { MINIMUM_RESPONSE_TOKENS, promptMargin, type CallFrame } from './call-frame';
+import { MINIMUM_RESPONSE_TOKENS, availableTo, promptMargin, type CallFrame } from './call-frame';
 
 /** What the Predictive Limiter settled for one call: its `max_tokens` and the budget reservation behind it. */
 export interface ResponsePlan {
@@ -31,7 +31,7 @@ export async function planResponse(
 ): Promise<ResponsePlan | undefined> {
   const { state, proxies, call, agent, label } = frame;
   const { settings, budget } = state;
-  const available = () => availableFor(budget, frame.line, call.roundsLeft);
+  const available = () => availableTo(frame);
   const margin = promptMargin(prompt.promptTokens);
   const prediction = await proxies.predictResponse({
     agent: call.agent,

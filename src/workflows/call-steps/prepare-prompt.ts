@@ -1,7 +1,6 @@
 import type { OptimizedPrompt } from '../../core/prompt-optimizer';
-import { availableFor } from '../../core/budget';
 import { DEFAULT_HEADROOM, DEFAULT_TOKENS_PER_WORD } from '../../core/predictor';
-import { MINIMUM_RESPONSE_TOKENS, promptMargin, type CallFrame } from './call-frame';
+import { MINIMUM_RESPONSE_TOKENS, availableTo, promptMargin, type CallFrame } from './call-frame';
 
 /**
  * The Prompt Enhancer and Token Optimizer steps: the agent's draft with its word limit, compressed and, in
@@ -27,7 +26,7 @@ export async function preparePrompt(frame: CallFrame): Promise<OptimizedPrompt |
     agent.wordLimit !== undefined
       ? Math.ceil(agent.wordLimit * DEFAULT_TOKENS_PER_WORD * DEFAULT_HEADROOM)
       : MINIMUM_RESPONSE_TOKENS;
-  const available = () => availableFor(state.budget, frame.line, call.roundsLeft);
+  const available = () => availableTo(frame);
   const contextLimit = (room: number) =>
     Math.max(
       0,
