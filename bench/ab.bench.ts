@@ -55,7 +55,7 @@ async function main(): Promise<string> {
   const env = await startTemporal();
   const server = await startFakeOpenAiServer();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tokenflow-bench-ab-'));
-  const store = openUsageStore(path.join(dataDir, 'tokenflow.db'));
+  const store = await openUsageStore(path.join(dataDir, 'tokenflow.db'));
   const bundle = await workflowBundle();
   const sections: string[] = [];
   try {
@@ -149,7 +149,7 @@ async function main(): Promise<string> {
     }
     return sections.join('\n\n');
   } finally {
-    store.close();
+    await store.close();
     await server.close();
     await env.teardown();
     await disposeLocalModels();

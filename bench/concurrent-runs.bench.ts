@@ -42,7 +42,7 @@ async function main(): Promise<string> {
   const env = await startTemporal();
   const server = await startFakeOpenAiServer();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tokenflow-bench-concurrent-'));
-  const store = openUsageStore(path.join(dataDir, 'tokenflow.db'));
+  const store = await openUsageStore(path.join(dataDir, 'tokenflow.db'));
   let injecting: NodeJS.Timeout | undefined;
   let deadline: NodeJS.Timeout | undefined;
   try {
@@ -133,25 +133,31 @@ async function main(): Promise<string> {
     ).length;
 
     // Each run's ledger (its usage records) against what the server billed for the requests it sent.
-    const reconciliation = results.map((result) => {
-      const records = store.listUsage({ workflowId: result.workflowId });
-      const ledger = records.reduce(
-        (sum, record) => sum + record.promptTokens + record.completionTokens + record.lostTokens,
-        0,
-      );
-      const estimated = records
-        .flatMap((record) => record.attemptRecords ?? [])
-        .filter((attempt) => attempt.source !== USAGE_SOURCE.server)
-        .reduce((sum, attempt) => sum + attempt.promptTokens + attempt.completionTokens, 0);
-      const billed = server.billedTotals((request) => callIdOf(request).startsWith(`${result.workflowId}/`));
-      return { ledger, billed: billed.totalTokens, estimated, resultTotal: result.totals.totalTokens };
-    });
+    const reconciliation = await Promise.all(
+      results.map(async (result) => {
+        const records = await store.listUsage({ workflowId: result.workflowId });
+        const ledger = records.reduce(
+          (sum, record) => sum + record.promptTokens + record.completionTokens + record.lostTokens,
+          0,
+        );
+        const estimated = records
+          .flatMap((record) => record.attemptRecords ?? [])
+          .filter((attempt) => attempt.source !== USAGE_SOURCE.server)
+          .reduce((sum, attempt) => sum + attempt.promptTokens + attempt.completionTokens, 0);
+        const billed = server.billedTotals((request) =>
+          callIdOf(request).startsWith(`${result.workflowId}/`),
+        );
+        return { ledger, billed: billed.totalTokens, estimated, resultTotal: result.totals.totalTokens };
+      }),
+    );
     const differences = reconciliation.map((run) => run.ledger - run.billed);
     const exact = differences.filter((difference) => difference === 0).length;
     const resultMatchesLedger = reconciliation.filter((run) => run.resultTotal === run.ledger).length;
     const ledgerTotal = reconciliation.reduce((sum, run) => sum + run.ledger, 0);
     const billedTotal = reconciliation.reduce((sum, run) => sum + run.billed, 0);
-    const attempts = results.flatMap((result) => store.listAttempts(result.workflowId));
+    const attempts = (
+      await Promise.all(results.map((result) => store.listAttempts(result.workflowId)))
+    ).flat();
     const rateLimitedAttempts = attempts.filter((attempt) => attempt.failureType === 'RateLimited');
     const retriedCalls = calls.filter((call) => call.attempts > 1).length;
 
@@ -211,7 +217,7 @@ async function main(): Promise<string> {
   } finally {
     clearInterval(injecting);
     clearTimeout(deadline);
-    store.close();
+    await store.close();
     await server.close();
     await env.teardown();
     rmSync(dataDir, { recursive: true, force: true });

@@ -68,7 +68,7 @@ async function main(): Promise<string> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const env = await startTemporal();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tokenflow-bench-prediction-'));
-  const store = openUsageStore(path.join(dataDir, 'tokenflow.db'));
+  const store = await openUsageStore(path.join(dataDir, 'tokenflow.db'));
   try {
     const config = loadConfig({
       environment: {},
@@ -217,6 +217,7 @@ async function main(): Promise<string> {
       ]);
       const agents = [...new Set(heldOut.calls.map((call) => call.agent))] as AgentName[];
       const percent = (fraction: number) => `${fixed(fraction * 100)}%`;
+      const activeCalibration = await store.activeCalibration();
       const rows = agents.flatMap((agent) =>
         [false, true].flatMap((repair) => {
           const calls = heldOut.calls.filter(
@@ -224,7 +225,7 @@ async function main(): Promise<string> {
           );
           if (calls.length === 0) return [];
           const entry = evaluate(calls);
-          const calibration = store.activeCalibration()?.agents[agent];
+          const calibration = activeCalibration?.agents[agent];
           const learned = repair
             ? calibration?.repairCompletionTokens
             : calibration?.expectedCompletionTokens;
@@ -300,7 +301,7 @@ async function main(): Promise<string> {
       ].join('\n');
     });
   } finally {
-    store.close();
+    await store.close();
     await env.teardown();
     await disposeLocalModels();
     rmSync(dataDir, { recursive: true, force: true });

@@ -38,6 +38,7 @@ export const DEFAULT_BENCHES = [
   'local-model',
   'ab',
   'concurrent-runs',
+  'ledger',
 ] as const;
 
 const BENCH_SUFFIX = '.bench.ts';

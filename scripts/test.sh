@@ -8,7 +8,7 @@
 #
 # A filtered run skips the type check. TOKENFLOW_TEST_FILE_TIMEOUT_MS bounds each file (default 15 minutes:
 # workflow tests start a Temporal server and drive many activities on a small shared machine).
-# TOKENFLOW_SKIP_SETUP=1 skips the set-up check.
+# TOKENFLOW_SKIP_SETUP=1 skips the set-up check (and the PostgreSQL and Chromium installs).
 set -uo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,6 +17,8 @@ cd "$root"
 if [ -z "${TOKENFLOW_SKIP_SETUP:-}" ]; then
   # The sources run through tsx, so lib/ is not needed here.
   bash scripts/setup.sh --no-build || exit 1
+  bash scripts/install-chromium.sh || exit 1
+  bash scripts/postgres.sh install || exit 1
 fi
 
 node_options=()
@@ -60,6 +62,18 @@ if [ "${#filters[@]}" -eq 0 ]; then
   fi
 else
   echo "# filtered run (${#files[@]} file(s)): type check skipped"
+fi
+
+# The ledger's tests run on SQLite and on a real PostgreSQL: a throw-away server on a free local port, removed
+# when the tests end. TOKENFLOW_TEST_POSTGRES_URL points at a server of your own instead.
+if [ -z "${TOKENFLOW_TEST_POSTGRES_URL:-}" ]; then
+  postgres_line="$(bash scripts/postgres.sh start | tail -n 1)" || {
+    echo "test: could not start PostgreSQL (above); the ledger's tests need it." >&2
+    exit 1
+  }
+  postgres_folder="${postgres_line%% *}"
+  trap 'bash scripts/postgres.sh stop "$postgres_folder"' EXIT
+  export TOKENFLOW_TEST_POSTGRES_URL="${postgres_line#* }"
 fi
 
 timeout_ms="${TOKENFLOW_TEST_FILE_TIMEOUT_MS:-900000}"

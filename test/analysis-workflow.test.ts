@@ -57,7 +57,7 @@ describe('analysis workflow on a real Temporal dev server', () => {
       );
       assert.ok(call.maxTokens > 0 && call.completionTokens <= call.maxTokens);
     }
-    assert.equal(harness.store.listUsage({ workflowId: 'test-full-run' }).length, 12);
+    assert.equal((await harness.store.listUsage({ workflowId: 'test-full-run' })).length, 12);
 
     const description = await run.handle.describe();
     assert.equal(description.typedSearchAttributes.get(tickerKey), 'SPX');
@@ -145,9 +145,9 @@ describe('analysis workflow on a real Temporal dev server', () => {
     assert.equal(retried.length, 1);
     const [call] = retried;
     assert.ok(call && call.lostTokens > 0, 'the lost attempt’s tokens are reported');
-    const records = harness.store
-      .listUsage({ workflowId: 'test-drop' })
-      .filter((record) => record.callId === call.callId);
+    const records = (await harness.store.listUsage({ workflowId: 'test-drop' })).filter(
+      (record) => record.callId === call.callId,
+    );
     assert.equal(records.length, 1, 'one usage record for the retried call');
     assert.equal(records[0]?.lostTokens, call.lostTokens);
     assertWithinCap(run.result);
@@ -164,9 +164,9 @@ describe('analysis workflow on a real Temporal dev server', () => {
     assert.ok(call);
     assert.ok(call.completionTokens < call.maxTokens, `${call.completionTokens} of ${call.maxTokens} tokens`);
     assert.equal(call.rawCompliant, false, 'stopped, not ended within its limit by the model');
-    const [record] = harness.store
-      .listUsage({ workflowId: 'test-loop' })
-      .filter((entry) => entry.callId === call.callId);
+    const [record] = (await harness.store.listUsage({ workflowId: 'test-loop' })).filter(
+      (entry) => entry.callId === call.callId,
+    );
     assert.equal(record?.finishReason, 'repetition');
     assert.equal(record?.completionTokens, call.completionTokens);
     assertWithinCap(run.result);

@@ -104,7 +104,7 @@ describe('a busy one-slot server, on a real Temporal dev server', () => {
       .map((call) => `${call.callId} (${call.attempts})`);
     assert.deepEqual(retried, [], 'no call needed a second attempt');
     for (const run of runs) {
-      const records = harness.store.listUsage({ workflowId: run.workflowId });
+      const records = await harness.store.listUsage({ workflowId: run.workflowId });
       assert.equal(records.length, run.calls.length);
       assert.ok(
         records.every((record) => record.attempts === 1 && (record.attemptRecords ?? []).length === 1),

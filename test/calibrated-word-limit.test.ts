@@ -43,7 +43,7 @@ describe('a calibrated word limit', () => {
         risk_manager: { wordLimit: CALIBRATED_RISK_MANAGER_WORDS, allocation: 2500, tokensPerWord: 6 },
       },
     };
-    harness.store.saveCalibration(calibration);
+    await harness.store.saveCalibration(calibration);
     const config = testConfig(harness);
     assert.notEqual(config.agents.risk_manager.wordLimit, CALIBRATED_RISK_MANAGER_WORDS);
 

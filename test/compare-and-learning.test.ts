@@ -78,7 +78,7 @@ describe('A/B comparison and learning on a real Temporal dev server', () => {
       }),
     );
     assert.ok(learned.agentsCalibrated >= 12, `calibrated ${learned.agentsCalibrated}`);
-    const active = harness.store.activeCalibration();
+    const active = await harness.store.activeCalibration();
     assert.equal(active?.version, learned.version);
     const trader = active?.agents.trader;
     assert.ok(trader && trader.expectedCompletionTokens !== undefined && trader.tokensPerWord > 0.5);

@@ -136,7 +136,7 @@ describe('many analyses at once against an endpoint that rate limits, on a real 
       assert.equal(result.budget.overCap, 0, workflowId);
 
       // Its ledger against the server's bill for the requests it sent, call by call and in total.
-      const records = harness.store.listUsage({ workflowId });
+      const records = await harness.store.listUsage({ workflowId });
       const ownRequests = chats.filter((request) => callIdOf(request).startsWith(`${workflowId}/`));
       assert.deepEqual(
         records.map((record) => record.callId).sort(),
@@ -208,12 +208,12 @@ describe('many analyses at once against an endpoint that rate limits, on a real 
     );
 
     // The attempts ledger holds the 429s as failed, RateLimited, 0-token attempts, one per 429 served.
-    const limitedInLedger = results.flatMap((result) =>
-      harness.store
-        .listAttempts(result.workflowId)
-        .filter((entry) => entry.failureType === 'RateLimited')
-        .map((entry) => ({ entry, callId: entry.callId })),
-    );
+    const limitedInLedger = (
+      await Promise.all(results.map((result) => harness.store.listAttempts(result.workflowId)))
+    )
+      .flat()
+      .filter((entry) => entry.failureType === 'RateLimited')
+      .map((entry) => ({ entry, callId: entry.callId }));
     assert.deepEqual(
       limitedInLedger.map(({ callId }) => callId).sort(),
       rateLimited.map(callIdOf).sort(),

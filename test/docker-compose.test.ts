@@ -27,6 +27,7 @@ const serviceSchema = z.object({
   volumes: z.array(z.string()).optional(),
   depends_on: z.record(z.string(), z.object({ condition: z.string() })).optional(),
   healthcheck: healthcheckSchema.optional(),
+  deploy: z.object({ replicas: z.number().int().positive() }).optional(),
   configs: z.array(z.object({ source: z.string(), target: z.string() })).optional(),
 });
 const composeSchema = z.object({
@@ -125,6 +126,7 @@ describe('docker-compose.yml', () => {
     assert.deepEqual(conditions('temporal-setup-search-attributes'), { temporal: 'service_healthy' });
     assert.deepEqual(conditions('temporal-ui'), { temporal: 'service_healthy' });
     assert.deepEqual(conditions('tokenflow-worker'), {
+      postgresql: 'service_healthy',
       temporal: 'service_healthy',
       'temporal-setup-search-attributes': 'service_completed_successfully',
     });
@@ -169,6 +171,19 @@ describe('docker-compose.yml', () => {
     assert.match(dockerfile, /npm run build/);
     assert.match(dockerfile, /npm prune --omit=dev/);
     assert.match(dockerfile, /^CMD \["node", "lib\/src\/cli\/main\.js", "worker"\]$/m);
+  });
+
+  test("runs two workers on one ledger: a tokenflow database on the stack's PostgreSQL", () => {
+    assert.equal(service('tokenflow-worker').deploy?.replicas, 2);
+    assert.equal(
+      environmentOf('tokenflow-worker').TOKENFLOW_DATABASE_URL,
+      'postgres://${POSTGRES_USER:-temporal}:${POSTGRES_PASSWORD:-temporal}@postgresql:5432/tokenflow',
+    );
+    const mount = service('postgresql').configs?.find((config) =>
+      config.target.startsWith('/docker-entrypoint-initdb.d/'),
+    );
+    assert.ok(mount, 'nothing creates the tokenflow database when PostgreSQL starts');
+    assert.match(compose.configs?.[mount.source]?.content ?? '', /^CREATE DATABASE tokenflow;$/m);
   });
 
   test('registers every search attribute of src/config/search-attributes.ts with its type, and no other', () => {

@@ -75,7 +75,7 @@ describe('a run with a registered macro analyst on a real Temporal dev server', 
     assert.ok(call, 'the macro analyst was called');
     assert.equal(call.wordLimit, 200);
     assert.ok(call.words > 0 && call.words <= 200);
-    const records = harness.store.listUsage({ workflowId });
+    const records = await harness.store.listUsage({ workflowId });
     assert.equal(records.length, 13);
     const record = records.find((entry) => entry.agent === 'macro_analyst');
     assert.ok(record, 'the ledger has its call');

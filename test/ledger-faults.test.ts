@@ -117,7 +117,7 @@ describe('the ledger against the server’s own count, through faults', () => {
         'the run learned the drift',
       );
       const server = harness.server.billedTotals(requestsOf(workflowId)).totalTokens;
-      const records = harness.store.listUsage({ workflowId });
+      const records = await harness.store.listUsage({ workflowId });
       assert.equal(ledgerTotal(records), result.totals.totalTokens, 'the store holds what the run counted');
       assertNearServer(result.totals.totalTokens, server, 0.02, 'drifting tokenizer');
       context.diagnostic(`drifting tokenizer: ledger ${result.totals.totalTokens}, server ${server}`);
@@ -177,13 +177,13 @@ describe('the ledger against the server’s own count, through faults', () => {
         assert.equal(call.attemptRecords.at(-1)?.outcome, 'cancelled');
         assert.ok(call.lostTokens > 0, `${call.agent}: what the cancelled stream spent is counted`);
       }
-      const records = harness.store.listUsage({ workflowId });
+      const records = await harness.store.listUsage({ workflowId });
       assert.equal(records.length, result.calls.length, 'every call that spent tokens has its record');
       const server = harness.server.billedTotals(requestsOf(workflowId)).totalTokens;
       assertNearServer(ledgerTotal(records), server, 0.02, 'cancelled run');
       context.diagnostic(`cancelled run: ledger ${ledgerTotal(records)}, server ${server}`);
       assert.equal(result.totals.totalTokens, ledgerTotal(records));
-      const summary = harness.store.getRun(workflowId);
+      const summary = await harness.store.getRun(workflowId);
       assert.equal(summary?.budgetStatus, 'cancelled');
       if (process.env.TOKENFLOW_RECORD_HISTORY === '1') {
         // The cancelled path's commands (streams closed, calls recorded, summary), replayed by replay.test.ts.
@@ -214,7 +214,7 @@ describe('the ledger against the server’s own count, through faults', () => {
     } finally {
       harness.server.setBehaviour({ requireApiKey: undefined });
     }
-    const records = harness.store.listUsage({ workflowId });
+    const records = await harness.store.listUsage({ workflowId });
     const failed = records.filter((record) => record.finishReason === 'failed');
     assert.equal(failed.length, 1, 'the call the 401 stopped is in the ledger');
     assert.equal(failed[0]?.attemptRecords?.[0]?.failureType, 'AuthenticationFailed');
@@ -225,7 +225,7 @@ describe('the ledger against the server’s own count, through faults', () => {
       server,
       'a refused request bills nothing, the rest came from the server',
     );
-    const summary = harness.store.getRun(workflowId);
+    const summary = await harness.store.getRun(workflowId);
     assert.equal(summary?.budgetStatus, 'failed');
     assert.equal(summary?.totalTokens, server);
   });
@@ -250,7 +250,7 @@ describe('the ledger against the server’s own count, through faults', () => {
         'the paid-for reports stay',
       );
       assert.equal(run.result.calls.length, 13, 'twelve agent calls and the repair');
-      const summary = harness.store.getRun('test-no-decision');
+      const summary = await harness.store.getRun('test-no-decision');
       assert.equal(summary?.decision, undefined);
       assert.equal(summary?.totalTokens, run.result.totals.totalTokens);
     } finally {
@@ -285,11 +285,11 @@ describe('the ledger against the server’s own count, through faults', () => {
       [],
     );
     assert.equal(
-      harness.store.listUsage({ workflowId }).length,
+      (await harness.store.listUsage({ workflowId })).length,
       12,
       'every record written once the lock was gone',
     );
-    assert.equal(harness.store.getRun(workflowId)?.totalTokens, result.totals.totalTokens);
+    assert.equal((await harness.store.getRun(workflowId))?.totalTokens, result.totals.totalTokens);
   });
 
   test('a usage write that fails for good costs the run a degradation, never the run', async () => {
@@ -299,7 +299,7 @@ describe('the ledger against the server’s own count, through faults', () => {
     // would after Temporal's retries.
     const refusing: UsageStore = {
       ...harness.store,
-      recordUsage: () => {
+      recordUsage: async () => {
         throw new UsageStoreError('Usage record refused by a test store.');
       },
     };

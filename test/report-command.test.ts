@@ -50,10 +50,10 @@ function record(
 
 describe('tokenflow report', () => {
   test('the daily report sums the day and raises the alerts the config asks for', async () => {
-    const store = openUsageStore(path.join(dataDir, 'tokenflow.db'));
-    store.recordUsage(record('run-1/market_analyst/1', 'market_analyst', 0.004, false, 'repetition'));
-    store.recordUsage(record('run-1/trader/1', 'trader', 0.003, true, 'stop'));
-    store.recordRun({
+    const store = await openUsageStore(path.join(dataDir, 'tokenflow.db'));
+    await store.recordUsage(record('run-1/market_analyst/1', 'market_analyst', 0.004, false, 'repetition'));
+    await store.recordUsage(record('run-1/trader/1', 'trader', 0.003, true, 'stop'));
+    await store.recordRun({
       workflowId: 'run-1',
       ticker: 'SPX',
       date: '2020-04-17',
@@ -66,7 +66,7 @@ describe('tokenflow report', () => {
       startedAt: '2026-11-20T09:59:00.000Z',
       finishedAt: '2026-11-20T10:01:00.000Z',
     });
-    store.close();
+    await store.close();
     const config = path.join(dataDir, 'config.json');
     writeFileSync(config, JSON.stringify({ alerts: { dailyCostUsd: 0.005, budgetUsedFraction: 0.9 } }));
     const reportFor = (...extra: string[]) =>

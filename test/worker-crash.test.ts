@@ -61,10 +61,10 @@ function countBy<T>(items: readonly T[], key: (item: T) => string, weight: (item
  * one usage record per call agreeing with the result on attempts and lost tokens. Checks of the tokens the
  * killed attempt streamed against what the ledger charged for it belong here.
  */
-function assertLedgerMatchesServer(
+async function assertLedgerMatchesServer(
   result: AnalysisResult,
   requests: readonly RecordedRequest[],
-): { ledger: number; billed: number; lost: string } {
+): Promise<{ ledger: number; billed: number; lost: string }> {
   assert.deepEqual(
     countBy(requests, roleOf),
     countBy(
@@ -74,7 +74,7 @@ function assertLedgerMatchesServer(
     ),
     'chat requests per agent (server) = attempts per agent (result)',
   );
-  const records = harness.store.listUsage({ workflowId: result.workflowId });
+  const records = await harness.store.listUsage({ workflowId: result.workflowId });
   assert.deepEqual(
     records.map((record) => record.callId).sort(),
     result.calls.map((call) => call.callId).sort(),
@@ -209,7 +209,7 @@ describe('a worker process killed mid-stream', () => {
         victimCalls.length + 1,
         'the server saw the killed attempt and the retry',
       );
-      const reconciled = assertLedgerMatchesServer(result, requests);
+      const reconciled = await assertLedgerMatchesServer(result, requests);
       context.diagnostic(
         `ledger ${reconciled.ledger}, server ${reconciled.billed}; killed attempt: ${reconciled.lost}`,
       );

@@ -39,10 +39,10 @@ function record(overrides: Partial<UsageRecord>): UsageRecord {
 
 describe('collectLearningInputs', () => {
   test('learns each model’s tokenizer drift from calls the server counted, and no answer from a failed call', async () => {
-    const store = openUsageStore(':memory:');
+    const store = await openUsageStore(':memory:');
     try {
-      store.recordUsage(record({}));
-      store.recordUsage(
+      await store.recordUsage(record({}));
+      await store.recordUsage(
         record({
           promptTokens: 2300,
           localPromptTokens: 2000,
@@ -51,8 +51,10 @@ describe('collectLearningInputs', () => {
         }),
       );
       // An estimate says nothing about the server's tokenizer; a failed call is no answer.
-      store.recordUsage(record({ usageSource: 'estimated', promptTokens: 999, localPromptTokens: 100 }));
-      store.recordUsage(
+      await store.recordUsage(
+        record({ usageSource: 'estimated', promptTokens: 999, localPromptTokens: 100 }),
+      );
+      await store.recordUsage(
         record({ finishReason: 'failed', promptTokens: 0, completionTokens: 0, lostTokens: 900 }),
       );
       const config = loadConfig({ environment: {}, overrides: { provider: 'openai', model: 'gpt-4o-mini' } });
@@ -65,7 +67,7 @@ describe('collectLearningInputs', () => {
       const trader = inputs.profiles.find((profile) => profile.agent === 'trader');
       assert.equal(trader?.calls, 3, 'the failed call is left out');
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });

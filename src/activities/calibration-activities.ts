@@ -63,8 +63,7 @@ export function createCalibrationActivities(deps: { store: UsageStore; config: A
       const window = scope.window ?? 200;
       const profiles: AgentUsageProfile[] = [];
       for (const agent of AGENT_NAMES) {
-        const records = store
-          .listUsage({ agent, limit: window * 2 })
+        const records = (await store.listUsage({ agent, limit: window * 2 }))
           .filter((record) => record.mode === 'optimized' && (!scope.model || record.model === scope.model))
           // A call that got no answer (failed, cancelled) is in the ledger for its tokens, not an answer to learn from.
           .filter((record) => !UNANSWERED_ENDINGS.has(record.finishReason ?? ''))
@@ -95,8 +94,8 @@ export function createCalibrationActivities(deps: { store: UsageStore; config: A
       return {
         profiles,
         base,
-        tokenizerDrift: learnTokenizerDrift(store.listUsage({ limit: window * 12 }), scope.model),
-        previous: store.activeCalibration(),
+        tokenizerDrift: learnTokenizerDrift(await store.listUsage({ limit: window * 12 }), scope.model),
+        previous: await store.activeCalibration(),
         minimumSamples: config.learning.minimumSamples,
         maximumAdjustment: config.learning.maximumAdjustment,
       };
@@ -104,7 +103,7 @@ export function createCalibrationActivities(deps: { store: UsageStore; config: A
 
     /** Saves a new calibration version and makes it active (a retried save is a no-op). */
     async saveCalibration(calibration: Calibration): Promise<void> {
-      store.saveCalibration(calibration);
+      await store.saveCalibration(calibration);
     },
   };
 }

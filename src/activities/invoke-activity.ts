@@ -16,6 +16,7 @@ import { AttemptHeartbeat } from './attempt-heartbeat';
 import { UNLEARNED_ESTIMATE_FACTOR, estimateServerTokens } from '../core/tokenizer-drift';
 import type { ChatMessage, TokenCounter } from '../core/types';
 import { ProviderError, type ChatProvider, type ChatResult } from '../llm/provider';
+import type { RequestMetrics } from '../monitoring/tokenflow-metrics';
 
 /** One model call as the workflow asks for it. Plain JSON; holds no secrets. */
 export interface InvokeInput {
@@ -110,6 +111,8 @@ export interface InvokeActivityDependencies {
    * leaves throttling to the SDK. Heartbeats at the start, while waiting and before a failure are always sent.
    */
   heartbeatEveryMs?: number;
+  /** Where each request's duration and time to first chunk go (the worker's metrics); absent, nowhere. */
+  metrics?: RequestMetrics;
 }
 
 /** Below this many completion tokens an answer is not worth asking for. */
@@ -197,6 +200,20 @@ export function createInvokeActivity(deps: InvokeActivityDependencies) {
 
       // The request goes out now: from here on its prompt is on the bill if the worker dies.
       heartbeat.beat(true);
+      const requestSentAt = Date.now();
+      let firstChunkAt: number | undefined;
+      const observeRequest = (errorType?: string): void => {
+        deps.metrics?.observeRequest({
+          agent: input.agent,
+          provider: input.provider,
+          model: input.model,
+          durationSeconds: (Date.now() - requestSentAt) / 1000,
+          ...(firstChunkAt === undefined
+            ? {}
+            : { timeToFirstChunkSeconds: (firstChunkAt - requestSentAt) / 1000 }),
+          ...(errorType === undefined ? {} : { errorType }),
+        });
+      };
       let result: ChatResult | undefined;
       try {
         result = await provider.stream(
@@ -213,6 +230,7 @@ export function createInvokeActivity(deps: InvokeActivityDependencies) {
             // Deltas the SDK had buffered before the monitor stopped the stream are not part of the answer.
             if (controller.signal.aborted) return;
             started = true;
+            firstChunkAt ??= Date.now();
             const stop = monitor.observe(delta.text);
             // Past the ceiling the server did not stop at max_tokens: stop reading and pay for no more. A runaway
             // is rewriting what it already wrote and will not end by itself.
@@ -237,6 +255,7 @@ export function createInvokeActivity(deps: InvokeActivityDependencies) {
             source: USAGE_SOURCE.estimated,
           };
           if (!cancelled) record.failureType = failureTypeOfError(error);
+          observeRequest(record.failureType ?? ATTEMPT_OUTCOME.cancelled);
           const attempts = [...earlier, record];
           heartbeat.ended(attempts);
           if (cancelled) {
@@ -252,6 +271,7 @@ export function createInvokeActivity(deps: InvokeActivityDependencies) {
         context.cancellationSignal.removeEventListener('abort', onCancel);
       }
 
+      observeRequest();
       const outputCounted = counter.count(monitor.text);
       const serverUsage = monitor.stopped ? undefined : result?.serverUsage;
       const fromServer = serverUsage?.inputTokens !== undefined && serverUsage.outputTokens !== undefined;

@@ -45,7 +45,7 @@ function usageRecord(overrides: Partial<UsageRecord> = {}): UsageRecord {
 
 describe('trackUsage', () => {
   test('a retried activity writes the record once and stamps the time from the injected clock', async () => {
-    const store = openUsageStore(':memory:');
+    const store = await openUsageStore(':memory:');
     const activities = createUsageActivities({ store, now: fixedClock });
     const first = environment({ attempt: 1 });
     const record = usageRecord();
@@ -54,24 +54,24 @@ describe('trackUsage', () => {
     const retry = environment({ attempt: 2 });
     assert.deepEqual(await retry.run(activities.trackUsage, record), { inserted: false });
 
-    const rows = store.listUsage({ workflowId: 'analysis-AAPL' });
+    const rows = await store.listUsage({ workflowId: 'analysis-AAPL' });
     assert.equal(rows.length, 1);
     assert.equal(rows[0]?.recordedAt, '2024-06-01T09:15:00.000Z');
     assert.equal(rows[0]?.lostTokens, 120);
     assert.equal(rows[0]?.attempts, 2);
-    store.close();
+    await store.close();
   });
 
   test('keeps a recordedAt the caller already set', async () => {
-    const store = openUsageStore(':memory:');
+    const store = await openUsageStore(':memory:');
     const activities = createUsageActivities({ store, now: fixedClock });
     await environment().run(activities.trackUsage, usageRecord({ recordedAt: '2024-01-01T00:00:00.000Z' }));
-    assert.equal(store.listUsage()[0]?.recordedAt, '2024-01-01T00:00:00.000Z');
-    store.close();
+    assert.equal((await store.listUsage())[0]?.recordedAt, '2024-01-01T00:00:00.000Z');
+    await store.close();
   });
 
   test('a record the store refuses fails non-retryably with type InvalidUsageRecord', async () => {
-    const store = openUsageStore(':memory:');
+    const store = await openUsageStore(':memory:');
     const activities = createUsageActivities({ store, now: fixedClock });
     await assert.rejects(
       environment().run(activities.trackUsage, usageRecord({ promptTokens: 1.5 })),
@@ -83,17 +83,18 @@ describe('trackUsage', () => {
         return true;
       },
     );
-    assert.equal(store.listUsage().length, 0);
-    store.close();
+    assert.equal((await store.listUsage()).length, 0);
+    await store.close();
   });
 
   test('a storage failure stays retryable', async () => {
-    const store = openUsageStore(':memory:');
+    const store = await openUsageStore(':memory:');
     const activities = createUsageActivities({ store, now: fixedClock });
-    store.close();
+    await store.close();
     await assert.rejects(environment().run(activities.trackUsage, usageRecord()), (error: unknown) => {
       assert.ok(!(error instanceof ApplicationFailure), "a closed database is not the caller's fault");
-      assert.match(String(error), /not open/);
+      // better-sqlite3 said the connection is "not open"; Kysely says its driver "has already been destroyed".
+      assert.match(String(error), /not open|destroyed/);
       return true;
     });
   });
@@ -101,7 +102,7 @@ describe('trackUsage', () => {
 
 describe('recordRunSummary', () => {
   test('stamps finishedAt when missing and replaces the summary on a second call', async () => {
-    const store = openUsageStore(':memory:');
+    const store = await openUsageStore(':memory:');
     const activities = createUsageActivities({ store, now: fixedClock });
     const summary: RunSummary = {
       workflowId: 'analysis-AAPL',
@@ -117,17 +118,20 @@ describe('recordRunSummary', () => {
     };
     const activityEnvironment = environment();
     await activityEnvironment.run(activities.recordRunSummary, summary);
-    assert.deepEqual(store.getRun('analysis-AAPL'), { ...summary, finishedAt: '2024-06-01T09:15:00.000Z' });
+    assert.deepEqual(await store.getRun('analysis-AAPL'), {
+      ...summary,
+      finishedAt: '2024-06-01T09:15:00.000Z',
+    });
 
     await activityEnvironment.run(activities.recordRunSummary, {
       ...summary,
       decision: 'SELL',
       finishedAt: '2024-06-01T09:20:00.000Z',
     });
-    const runs = store.listRuns();
+    const runs = await store.listRuns();
     assert.equal(runs.length, 1);
     assert.equal(runs[0]?.decision, 'SELL');
     assert.equal(runs[0]?.finishedAt, '2024-06-01T09:20:00.000Z');
-    store.close();
+    await store.close();
   });
 });

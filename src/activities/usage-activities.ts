@@ -41,7 +41,8 @@ export function createUsageActivities(dependencies: UsageActivityDependencies): 
         ? record
         : { ...record, recordedAt: now().toISOString() };
       try {
-        return store.recordUsage(stamped);
+        // Awaited here so that a refused write is caught and typed below.
+        return await store.recordUsage(stamped);
       } catch (error) {
         throw asActivityFailure(error);
       }
@@ -52,7 +53,7 @@ export function createUsageActivities(dependencies: UsageActivityDependencies): 
         ? summary
         : { ...summary, finishedAt: now().toISOString() };
       try {
-        store.recordRun(stamped);
+        await store.recordRun(stamped);
       } catch (error) {
         throw asActivityFailure(error);
       }

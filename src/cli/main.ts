@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+import { DefaultLogger, type LogLevel } from '@temporalio/worker';
 import { ConfigError } from '../config/load-config';
 import { ANALYZE_USAGE, analyzeCommand } from './commands/analyze';
 import { inspectCommand } from './commands/inspect';
@@ -8,21 +8,25 @@ import { compareCommand } from './commands/compare';
 import { learnCommand } from './commands/learn';
 import { reportCommand } from './commands/report';
 import { CODEC_SERVER_USAGE, codecServerCommand } from './commands/codec-server';
+import { DASHBOARD_USAGE, dashboardCommand } from './commands/dashboard';
 import { loadConfig } from '../config/load-config';
 import { startDevServer } from './temporal-connection';
 import { failureMessage } from './failure-message';
+import { commandServesMetrics } from '../monitoring/metrics-settings';
+import { installTemporalRuntime } from '../monitoring/temporal-runtime';
 
 const USAGE = `Usage:
   ${ANALYZE_USAGE}
   tokenflow status <workflowId> [--json]     progress and budget of a running analysis
   tokenflow result <workflowId> [--json]     decision and token report of a finished analysis
   tokenflow usage <workflowId> [--json]      the run's token ledger: every call and attempt
-  tokenflow worker                           run a worker (workflows and activities)
+  tokenflow worker                           run a worker (workflows and activities; metrics on 127.0.0.1:9464)
   tokenflow compare <TICKER> --date D        baseline vs optimized on the same inputs (A/B report)
   tokenflow learn [--schedule]               recalibrate now (or create the learning Schedule)
   tokenflow report [--day YYYY-MM-DD]        daily usage, cost and alerts
   tokenflow dev                              start the local Temporal dev server (UI on :8233)
   ${CODEC_SERVER_USAGE}
+  ${DASHBOARD_USAGE}
 
 Configuration: tokenflow.config.json|yaml or TOKENFLOW_CONFIG, and OPENAI_BASE_URL, OPENAI_API_KEY,
 TOKENFLOW_MODEL, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE. Without an endpoint the embedded local model is used.`;
@@ -31,7 +35,11 @@ async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   // The SDK's worker chatter is noise on a user's terminal; TOKENFLOW_LOG_LEVEL=INFO brings it back.
   const level = (process.env.TOKENFLOW_LOG_LEVEL ?? (command === 'worker' ? 'INFO' : 'ERROR')).toUpperCase();
-  Runtime.install({ logger: new DefaultLogger(level as LogLevel) });
+  // Temporal's SDK metrics must be asked for as the Runtime is installed, before the command loads anything.
+  await installTemporalRuntime({
+    logger: new DefaultLogger(level as LogLevel),
+    temporalMetrics: commandServesMetrics(command, rest),
+  });
   switch (command) {
     case 'analyze':
       return analyzeCommand(rest);
@@ -51,6 +59,8 @@ async function main(argv: string[]): Promise<void> {
       return startDevServer(loadConfig());
     case 'codec-server':
       return codecServerCommand(rest);
+    case 'dashboard':
+      return dashboardCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -58,6 +58,12 @@ export const DEFAULT_MODELS: Record<string, ModelSettings> = {
  */
 export const DEFAULT_FIRST_BYTE_TIMEOUT_SECONDS = 600;
 
+/**
+ * Port of `tokenflow worker`'s Prometheus endpoint when `metrics.port` is not set: the OpenTelemetry Prometheus
+ * exporter's default, so a collector set up for OpenTelemetry services finds it.
+ */
+export const DEFAULT_METRICS_PORT = 9464;
+
 /** Defaults before any file or environment is applied; `provider` and `model` are filled in by the loader. */
 export const DEFAULT_CONFIG = {
   tokens: {
@@ -83,8 +89,11 @@ export const DEFAULT_CONFIG = {
     uiUrl: 'http://localhost:8233',
   },
   invoke: { startToCloseSeconds: 600, heartbeatTimeoutSeconds: 30, maximumAttempts: 3 },
+  metrics: {},
   dataDir: 'data',
+  database: {},
   dataSource: { kind: 'sample' },
   learning: { every: '1h', minimumSamples: 5, maximumAdjustment: 0.5 },
   alerts: { budgetUsedFraction: 0.9, dailyCostUsd: 5 },
+  dashboard: { port: 8300 },
 };

@@ -183,4 +183,17 @@ describe('loadConfig: no secret in any error message', () => {
         !error.message.includes(apiKey),
     );
   });
+
+  test('TOKENFLOW_DATABASE_URL names a PostgreSQL ledger; anything but a postgres URL is refused, unquoted', () => {
+    const url = 'postgres://ledger:hunter22-pass@db.internal:5432/tokenflow';
+    assert.equal(loadConfig({ environment: { TOKENFLOW_DATABASE_URL: url }, cwd }).database.url, url);
+    assert.equal(loadConfig({ environment: {}, cwd }).database.url, undefined);
+    assert.throws(
+      () => loadConfig({ environment: { TOKENFLOW_DATABASE_URL: 'mysql://ledger:hunter22-pass@db/x' }, cwd }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        /database\.url: must be a postgres:\/\/ or postgresql:\/\/ URL/.test(error.message) &&
+        !error.message.includes('hunter22-pass'),
+    );
+  });
 });

@@ -38,7 +38,7 @@ export function redactSecrets(message: string, secrets: readonly string[]): stri
 
 /**
  * One sentence naming the first bad field. No message quotes a value today; `secrets` (the API key, the
- * base URL and its credentials) are redacted anyway, so a future custom message cannot leak one.
+ * base URL, the database URL and their credentials) are redacted anyway, so a future custom message cannot leak one.
  */
 export function describeConfigError(
   error: ZodError,
@@ -59,7 +59,13 @@ const MINIMUM_SECRET_LENGTH = 4;
 function secretValues(merged: Json, environment: NodeJS.ProcessEnv): string[] {
   const openai = isPlainObject(merged.openai) ? merged.openai : {};
   const candidates: unknown[] = [openai.apiKey, environment.OPENAI_API_KEY];
-  for (const url of [openai.baseUrl, environment.OPENAI_BASE_URL]) {
+  const database = isPlainObject(merged.database) ? merged.database : {};
+  for (const url of [
+    openai.baseUrl,
+    environment.OPENAI_BASE_URL,
+    database.url,
+    environment.TOKENFLOW_DATABASE_URL,
+  ]) {
     if (typeof url !== 'string') continue;
     // Whole, because a URL that does not parse may still hold `user:password@`.
     candidates.push(url);
@@ -258,6 +264,8 @@ function environmentLayer(environment: NodeJS.ProcessEnv): Json {
   if (environment.TOKENFLOW_MODEL) layer.model = environment.TOKENFLOW_MODEL;
   if (environment.TOKENFLOW_PROVIDER) layer.provider = environment.TOKENFLOW_PROVIDER;
   if (environment.TOKENFLOW_DATA_DIR) layer.dataDir = environment.TOKENFLOW_DATA_DIR;
+  if (environment.TOKENFLOW_METRICS_PORT) layer.metrics = { port: environment.TOKENFLOW_METRICS_PORT };
+  if (environment.TOKENFLOW_DATABASE_URL) layer.database = { url: environment.TOKENFLOW_DATABASE_URL };
   if (environment.TOKENFLOW_LOCAL_MODEL_PATH)
     layer.local = { modelPath: environment.TOKENFLOW_LOCAL_MODEL_PATH };
   if (environment.TOKENFLOW_DATA_FOLDER)

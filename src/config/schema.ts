@@ -107,6 +107,8 @@ export const openAiSettingsSchema = z
       firstByteTimeoutSeconds ?? requestTimeoutSeconds ?? DEFAULT_FIRST_BYTE_TIMEOUT_SECONDS,
   }));
 
+const METRICS_PORT_MESSAGE = 'must be a port from 0 to 65535 (0 picks a free one) or "off"';
+
 /**
  * The whole config's schema. Built for each parse rather than once, because the agents it takes are the ones
  * registered by then (`src/agents`): an unknown agent is refused, and one a process registered after this
@@ -157,7 +159,43 @@ export function buildAppConfigSchema() {
           maximumAttempts: z.coerce.number().int().min(1).max(10),
         })
         .strict(),
+      /**
+       * The worker's Prometheus endpoint on 127.0.0.1: a port (0 picks a free one) or `off`. Absent, `tokenflow
+       * worker` serves it on 9464 and the in-process worker of `tokenflow analyze` and `compare` serves none.
+       */
+      metrics: z
+        .object({
+          port: z
+            .preprocess(
+              // The environment gives strings; a JSON or YAML null is not a port (coercing would make it 0).
+              (value) => (typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value),
+              z.union(
+                [
+                  z.literal('off'),
+                  z.number().int().min(0, METRICS_PORT_MESSAGE).max(65535, METRICS_PORT_MESSAGE),
+                ],
+                { error: METRICS_PORT_MESSAGE },
+              ),
+            )
+            .optional(),
+        })
+        .strict(),
       dataDir: z.string().min(1),
+      /**
+       * The ledger: absent, a SQLite file under `dataDir`; a `postgres://` URL, one PostgreSQL ledger shared by
+       * every worker, the CLI and the dashboard.
+       */
+      database: z
+        .object({
+          url: z
+            .string()
+            .regex(
+              /^postgres(ql)?:\/\//,
+              'must be a postgres:// or postgresql:// URL (leave it out for SQLite)',
+            )
+            .optional(),
+        })
+        .strict(),
       /** Where the market data comes from: the bundled sample or a folder of the user's CSV/JSON files. */
       dataSource: z
         .object({
@@ -180,6 +218,16 @@ export function buildAppConfigSchema() {
           budgetUsedFraction: z.coerce.number().min(0).max(1),
           /** Alert when a day's cost passes this many USD. */
           dailyCostUsd: z.coerce.number().min(0),
+        })
+        .strict(),
+      /** `tokenflow dashboard`: always on 127.0.0.1; the Temporal UI it links to is `temporal.uiUrl`. */
+      dashboard: z
+        .object({
+          port: z.coerce
+            .number()
+            .int('must be a whole port number')
+            .min(0, 'must be a port from 0 to 65535 (0 picks a free one)')
+            .max(65535, 'must be a port from 0 to 65535 (0 picks a free one)'),
         })
         .strict(),
     })

@@ -1,8 +1,9 @@
-import type Database from 'better-sqlite3';
+import type { Kysely, Selectable } from 'kysely';
 import { isAgentName } from '../core/agents';
 import type { Calibration } from '../core/run-types';
 import { readDrift } from '../core/tokenizer-drift';
 import { normalizeTimestamp, requireLimit } from './columns';
+import type { CalibrationsTable, LedgerTables } from './ledger-tables';
 import { UsageStoreError } from './usage-store-error';
 
 /** The calibration part of the usage store: every version the learning workflow saved, and the active one. */
@@ -11,22 +12,16 @@ export interface CalibrationStore {
    * Saves a calibration version and makes it the active one. Saving a version that already exists is a no-op
    * (a retried learning activity must not fork history), and the existing version stays as it was.
    */
-  saveCalibration(calibration: Calibration): void;
+  saveCalibration(calibration: Calibration): Promise<void>;
   /** Makes an existing version active again (roll back a bad calibration). */
-  activateCalibration(version: string): void;
+  activateCalibration(version: string): Promise<void>;
   /** The active version, or undefined before the first calibration. */
-  activeCalibration(): Calibration | undefined;
+  activeCalibration(): Promise<Calibration | undefined>;
   /** Calibration versions, newest first. */
-  listCalibrations(limit?: number): Calibration[];
+  listCalibrations(limit?: number): Promise<Calibration[]>;
 }
 
-interface CalibrationRow {
-  version: string;
-  created_at: string;
-  reasons: string;
-  agents: string;
-  tokenizer_drift: string | null;
-}
+type CalibrationRow = Selectable<CalibrationsTable>;
 
 function rowToCalibration(row: CalibrationRow): Calibration {
   const calibration: Calibration = {
@@ -47,62 +42,81 @@ function rowToCalibration(row: CalibrationRow): Calibration {
   return calibration;
 }
 
-/** The calibration versions of an open, migrated database. */
-export function createCalibrationStore(database: Database.Database): CalibrationStore {
-  const insertCalibration = database.prepare(
-    'INSERT OR IGNORE INTO calibrations (version, created_at, reasons, agents, tokenizer_drift) VALUES (?, ?, ?, ?, ?)',
-  );
-  const setActive = database.prepare(
-    'INSERT INTO active_calibration (singleton, version) VALUES (1, ?) ON CONFLICT (singleton) DO UPDATE SET version = excluded.version',
-  );
+function validateCalibration(calibration: Calibration): void {
+  if (typeof calibration.version !== 'string' || calibration.version.length === 0) {
+    throw new UsageStoreError('Calibration version must be a non-empty string.');
+  }
+  const unknownAgents = Object.keys(calibration.agents).filter((agent) => !isAgentName(agent));
+  if (unknownAgents.length > 0) {
+    throw new UsageStoreError(
+      `Calibration ${calibration.version} names unknown agents (${unknownAgents.join(', ')}); use names from src/core/agents.ts.`,
+    );
+  }
+}
+
+/** The calibration versions of an open, migrated ledger. */
+export function createCalibrationStore(database: Kysely<LedgerTables>): CalibrationStore {
+  const setActive = (executor: Kysely<LedgerTables>, version: string) =>
+    executor
+      .insertInto('active_calibration')
+      .values({ singleton: 1, version })
+      .onConflict((conflict) => conflict.column('singleton').doUpdateSet({ version }))
+      .execute();
 
   return {
-    saveCalibration(calibration) {
-      if (typeof calibration.version !== 'string' || calibration.version.length === 0) {
-        throw new UsageStoreError('Calibration version must be a non-empty string.');
-      }
-      const unknownAgents = Object.keys(calibration.agents).filter((agent) => !isAgentName(agent));
-      if (unknownAgents.length > 0) {
-        throw new UsageStoreError(
-          `Calibration ${calibration.version} names unknown agents (${unknownAgents.join(', ')}); use names from src/core/agents.ts.`,
-        );
-      }
-      database.transaction(() => {
-        const result = insertCalibration.run(
-          calibration.version,
-          normalizeTimestamp(calibration.createdAt, 'createdAt'),
-          JSON.stringify(calibration.reasons),
-          JSON.stringify(calibration.agents),
-          calibration.tokenizerDrift === undefined ? null : JSON.stringify(calibration.tokenizerDrift),
-        );
-        if (result.changes === 1) setActive.run(calibration.version);
-      })();
+    async saveCalibration(calibration) {
+      validateCalibration(calibration);
+      await database.transaction().execute(async (transaction) => {
+        const result = await transaction
+          .insertInto('calibrations')
+          .values({
+            version: calibration.version,
+            created_at: normalizeTimestamp(calibration.createdAt, 'createdAt'),
+            reasons: JSON.stringify(calibration.reasons),
+            agents: JSON.stringify(calibration.agents),
+            tokenizer_drift:
+              calibration.tokenizerDrift === undefined ? null : JSON.stringify(calibration.tokenizerDrift),
+          })
+          .onConflict((conflict) => conflict.column('version').doNothing())
+          .executeTakeFirst();
+        if (Number(result.numInsertedOrUpdatedRows ?? 0) === 1) {
+          await setActive(transaction, calibration.version);
+        }
+      });
     },
 
-    activateCalibration(version) {
-      const known = database.prepare('SELECT 1 FROM calibrations WHERE version = ?').get(version);
+    async activateCalibration(version) {
+      const known = await database
+        .selectFrom('calibrations')
+        .select('version')
+        .where('version', '=', version)
+        .executeTakeFirst();
       if (!known) {
         throw new UsageStoreError(
           `Calibration version "${version}" does not exist; list versions with listCalibrations().`,
         );
       }
-      setActive.run(version);
+      await setActive(database, version);
     },
 
-    activeCalibration() {
-      const row = database
-        .prepare(
-          'SELECT calibrations.* FROM active_calibration JOIN calibrations ON calibrations.version = active_calibration.version',
-        )
-        .get() as CalibrationRow | undefined;
+    async activeCalibration() {
+      const row = await database
+        .selectFrom('active_calibration')
+        .innerJoin('calibrations', 'calibrations.version', 'active_calibration.version')
+        .selectAll('calibrations')
+        .executeTakeFirst();
       return row ? rowToCalibration(row) : undefined;
     },
 
-    listCalibrations(limit = 20) {
+    async listCalibrations(limit = 20) {
       requireLimit(limit);
-      const rows = database
-        .prepare('SELECT * FROM calibrations ORDER BY created_at DESC, id DESC LIMIT ?')
-        .all(limit) as CalibrationRow[];
+      const rows = await database
+        .selectFrom('calibrations')
+        .selectAll()
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(limit)
+        .execute();
       return rows.map(rowToCalibration);
     },
   };

@@ -1,5 +1,5 @@
-// What every table of the usage store shares: timestamps and optional values between TypeScript and SQLite
-// columns, WHERE clauses from optional filters, and the argument checks.
+// What every table of the ledger shares: timestamps and optional values between TypeScript and the columns
+// (the same on SQLite and PostgreSQL), and the argument checks.
 import { UsageStoreError } from './usage-store-error';
 
 export const DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
@@ -32,12 +32,12 @@ export function optionalBoolean(value: number | null): boolean | undefined {
   return value === null ? undefined : value === 1;
 }
 
-/** SQLite refuses `undefined` bindings; absent optional values become NULL. */
+/** Absent optional values are stored as NULL. */
 export function nullable<T>(value: T | undefined): T | null {
   return value === undefined ? null : value;
 }
 
-/** SQLite has no booleans: 1, 0, or NULL when absent. */
+/** Booleans are stored as 1, 0, or NULL when absent (SQLite has no boolean type; both engines store the same). */
 export function booleanToInteger(value: boolean | undefined): number | null {
   return value === undefined ? null : value ? 1 : 0;
 }
@@ -51,22 +51,9 @@ export function requireNonNegativeInteger(value: unknown, field: string): void {
   }
 }
 
-/** Builds a WHERE clause from optional conditions; values are bound, never interpolated. */
-export function whereClause(conditions: ReadonlyArray<[string, unknown]>): {
-  sql: string;
-  values: unknown[];
-} {
-  const present = conditions.filter(([, value]) => value !== undefined);
-  if (present.length === 0) return { sql: '', values: [] };
-  return {
-    sql: `WHERE ${present.map(([clause]) => clause).join(' AND ')}`,
-    values: present.map(([, value]) => value),
-  };
-}
-
-/** A `limit` is interpolated into SQL by some queries, so only a non-negative integer gets through. */
-export function requireLimit(limit: number | undefined): void {
+/** A limit or offset must be a non-negative integer; the message names the argument. */
+export function requireLimit(limit: number | undefined, name = 'limit'): void {
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
-    throw new UsageStoreError(`limit must be a non-negative integer, got ${String(limit)}.`);
+    throw new UsageStoreError(`${name} must be a non-negative integer, got ${String(limit)}.`);
   }
 }

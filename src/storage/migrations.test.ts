@@ -8,7 +8,7 @@ import { makeRecord } from './test-fixtures';
 import { MIGRATIONS, openUsageStore } from './usage-store';
 
 describe('openUsageStore on disk', () => {
-  test('upgrades a database of the second schema in place: old calls kept, estimates named, keyed by run from then on', () => {
+  test('upgrades a database of the second schema in place: old calls kept, estimates named, keyed by run from then on', async () => {
     const folder = mkdtempSync(path.join(tmpdir(), 'tokenflow-store-'));
     try {
       const file = path.join(folder, 'usage.db');
@@ -28,8 +28,8 @@ describe('openUsageStore on disk', () => {
         .run();
       raw.close();
 
-      const upgraded = openUsageStore(file);
-      const [old] = upgraded.listUsage();
+      const upgraded = await openUsageStore(file);
+      const [old] = await upgraded.listUsage();
       assert.equal(old?.callId, 'wf/market_analyst/1');
       assert.equal(old?.usageSource, 'estimated', 'what older records called counted is an estimate');
       assert.equal(old?.finishReason, 'limit');
@@ -43,38 +43,48 @@ describe('openUsageStore on disk', () => {
           { attempt: 2, outcome: 'completed', promptTokens: 905, completionTokens: 120, source: 'server' },
         ],
       });
-      assert.deepEqual(upgraded.recordUsage(again), { inserted: true });
-      assert.deepEqual(upgraded.recordUsage(again), { inserted: false }, 'a retried write is still a no-op');
+      assert.deepEqual(await upgraded.recordUsage(again), { inserted: true });
       assert.deepEqual(
-        upgraded
-          .listUsage({ workflowId: 'wf' })
-          .map((record) => [record.runId, record.attemptRecords?.length]),
+        await upgraded.recordUsage(again),
+        { inserted: false },
+        'a retried write is still a no-op',
+      );
+      assert.deepEqual(
+        (await upgraded.listUsage({ workflowId: 'wf' })).map((record) => [
+          record.runId,
+          record.attemptRecords?.length,
+        ]),
         [
           ['run-1', undefined],
           ['run-2', 2],
         ],
       );
       assert.deepEqual(
-        upgraded.listAttempts('wf').map((entry) => [entry.runId, entry.attempt, entry.outcome, entry.source]),
+        (await upgraded.listAttempts('wf')).map((entry) => [
+          entry.runId,
+          entry.attempt,
+          entry.outcome,
+          entry.source,
+        ]),
         [
           ['run-2', 1, 'lost', 'estimated'],
           ['run-2', 2, 'completed', 'server'],
         ],
       );
-      upgraded.close();
+      await upgraded.close();
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
   });
 
-  test('refuses a database written by a newer schema', () => {
+  test('refuses a database written by a newer schema', async () => {
     const folder = mkdtempSync(path.join(tmpdir(), 'tokenflow-store-'));
     try {
       const file = path.join(folder, 'usage.db');
       const raw = new Database(file);
       raw.pragma('user_version = 99');
       raw.close();
-      assert.throws(() => openUsageStore(file), /schema version 99 is newer/);
+      await assert.rejects(() => openUsageStore(file), /schema version 99 is newer/);
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }

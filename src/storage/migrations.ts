@@ -154,14 +154,15 @@ export const MIGRATIONS: readonly string[] = [
 ];
 
 /**
- * Runs the migrations the database has not run yet. Each runs in a transaction with its `user_version` bump, so a
- * step that fails leaves the database at the version before it.
+ * Runs the SQLite migrations the database has not run yet. Each runs in a transaction with its `user_version`
+ * bump, so a step that fails leaves the database at the version before it. `latest` is the schema version this
+ * tokenflow knows (these plus the shared migrations): a database past it was written by a newer tokenflow.
  */
-export function migrate(database: Database.Database): void {
+export function migrate(database: Database.Database, latest = MIGRATIONS.length): void {
   const current = database.pragma('user_version', { simple: true }) as number;
-  if (current > MIGRATIONS.length) {
+  if (current > latest) {
     throw new UsageStoreError(
-      `Usage database schema version ${current} is newer than this tokenflow (${MIGRATIONS.length}); upgrade tokenflow or point TOKENFLOW_DATA_DIR elsewhere.`,
+      `Usage database schema version ${current} is newer than this tokenflow (${latest}); upgrade tokenflow or point TOKENFLOW_DATA_DIR elsewhere.`,
     );
   }
   for (let version = current; version < MIGRATIONS.length; version += 1) {

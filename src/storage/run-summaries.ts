@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { PipelineMode } from '../core/types';
 import {
   normalizeTimestamp,
@@ -7,8 +7,8 @@ import {
   optionalString,
   requireLimit,
   requireNonNegativeInteger,
-  whereClause,
 } from './columns';
+import type { LedgerTables, RunsTable } from './ledger-tables';
 import { UsageStoreError } from './usage-store-error';
 
 /** Run-level summary, written once per run at its end (an upsert keyed by `workflowId`). */
@@ -42,39 +42,48 @@ export interface RunSummary {
 export interface RunFilter {
   ticker?: string;
   mode?: PipelineMode;
+  /** BUY / HOLD / SELL. */
+  decision?: string;
+  budgetStatus?: string;
   /** Runs started at or after it (ISO timestamp or `YYYY-MM-DD`). */
   since?: string;
   limit?: number;
+  /** Skip this many of the matching runs (paging). */
+  offset?: number;
+}
+
+/** Filter of {@link RunSummaryStore.dailyRunTotals}: days of `startedAt`, `YYYY-MM-DD` or ISO timestamps. */
+export interface DailyRunTotalsFilter {
+  /** Runs started at or after it. */
+  since?: string;
+  /** Runs started before it (exclusive). */
+  until?: string;
+}
+
+/** What the runs of one mode started on one UTC day spent. */
+export interface DailyRunTotals {
+  /** `YYYY-MM-DD` (UTC) of `startedAt`. */
+  day: string;
+  mode: PipelineMode;
+  runs: number;
+  totalTokens: number;
+  /** Sum of the runs' costs; runs without a cost add nothing. */
+  costUsd: number;
 }
 
 /** The run part of the usage store: one summary per workflow. */
 export interface RunSummaryStore {
   /** Inserts or replaces the run's summary. */
-  recordRun(summary: RunSummary): void;
+  recordRun(summary: RunSummary): Promise<void>;
   /** Run summaries, newest start first. */
-  listRuns(filter?: RunFilter): RunSummary[];
+  listRuns(filter?: RunFilter): Promise<RunSummary[]>;
   /** One run's summary, if recorded. */
-  getRun(workflowId: string): RunSummary | undefined;
+  getRun(workflowId: string): Promise<RunSummary | undefined>;
+  /** Runs, tokens and cost per UTC day of start and mode, oldest day first. */
+  dailyRunTotals(filter?: DailyRunTotalsFilter): Promise<DailyRunTotals[]>;
 }
 
-interface RunRow {
-  workflow_id: string;
-  run_id: string | null;
-  ticker: string;
-  date: string;
-  mode: string;
-  decision: string | null;
-  total_tokens: number;
-  prompt_tokens: number | null;
-  completion_tokens: number | null;
-  original_prompt_tokens: number | null;
-  budget_tokens: number | null;
-  cost_usd: number | null;
-  budget_status: string;
-  calibration_version: string | null;
-  started_at: string;
-  finished_at: string | null;
-}
+type RunRow = Selectable<RunsTable>;
 
 function rowToRun(row: RunRow): RunSummary {
   const summary: RunSummary = {
@@ -104,81 +113,121 @@ function rowToRun(row: RunRow): RunSummary {
 }
 
 /** Run summaries that finished in `[start, end)` (ISO timestamps or days), in the order they finished. */
-export function runsFinishedBetween(database: Database.Database, start: string, end: string): RunSummary[] {
-  const rows = database
-    .prepare('SELECT * FROM runs WHERE finished_at >= ? AND finished_at < ? ORDER BY finished_at')
-    .all(start, end) as RunRow[];
+export async function runsFinishedBetween(
+  database: Kysely<LedgerTables>,
+  start: string,
+  end: string,
+): Promise<RunSummary[]> {
+  const rows = await database
+    .selectFrom('runs')
+    .selectAll()
+    .where('finished_at', '>=', start)
+    .where('finished_at', '<', end)
+    .orderBy('finished_at')
+    .execute();
   return rows.map(rowToRun);
 }
 
-/** The run summaries of an open, migrated database. */
-export function createRunSummaryStore(database: Database.Database): RunSummaryStore {
-  const upsertRun = database.prepare(`
-    INSERT INTO runs (
-      workflow_id, run_id, ticker, date, mode, decision, total_tokens, prompt_tokens, completion_tokens,
-      original_prompt_tokens, budget_tokens, cost_usd, budget_status, calibration_version, started_at, finished_at
-    ) VALUES (
-      @workflowId, @runId, @ticker, @date, @mode, @decision, @totalTokens, @promptTokens, @completionTokens,
-      @originalPromptTokens, @budgetTokens, @costUsd, @budgetStatus, @calibrationVersion, @startedAt, @finishedAt
-    )
-    ON CONFLICT (workflow_id) DO UPDATE SET
-      run_id = excluded.run_id, ticker = excluded.ticker, date = excluded.date, mode = excluded.mode,
-      decision = excluded.decision, total_tokens = excluded.total_tokens, prompt_tokens = excluded.prompt_tokens,
-      completion_tokens = excluded.completion_tokens, original_prompt_tokens = excluded.original_prompt_tokens,
-      budget_tokens = excluded.budget_tokens, cost_usd = excluded.cost_usd, budget_status = excluded.budget_status,
-      calibration_version = excluded.calibration_version, started_at = excluded.started_at,
-      finished_at = excluded.finished_at`);
+function validateSummary(summary: RunSummary): void {
+  for (const field of ['workflowId', 'ticker', 'date', 'budgetStatus', 'startedAt'] as const) {
+    if (typeof summary[field] !== 'string' || summary[field].length === 0) {
+      throw new UsageStoreError(`Run summary field ${field} must be a non-empty string.`);
+    }
+  }
+  requireNonNegativeInteger(summary.totalTokens, 'totalTokens');
+}
 
+function summaryToRow(summary: RunSummary): RunRow {
   return {
-    recordRun(summary) {
-      for (const field of ['workflowId', 'ticker', 'date', 'budgetStatus', 'startedAt'] as const) {
-        if (typeof summary[field] !== 'string' || summary[field].length === 0) {
-          throw new UsageStoreError(`Run summary field ${field} must be a non-empty string.`);
-        }
-      }
-      requireNonNegativeInteger(summary.totalTokens, 'totalTokens');
-      upsertRun.run({
-        workflowId: summary.workflowId,
-        runId: nullable(summary.runId),
-        ticker: summary.ticker,
-        date: summary.date,
-        mode: summary.mode,
-        decision: nullable(summary.decision),
-        totalTokens: summary.totalTokens,
-        promptTokens: nullable(summary.promptTokens),
-        completionTokens: nullable(summary.completionTokens),
-        originalPromptTokens: nullable(summary.originalPromptTokens),
-        budgetTokens: nullable(summary.budgetTokens),
-        costUsd: nullable(summary.costUsd),
-        budgetStatus: summary.budgetStatus,
-        calibrationVersion: nullable(summary.calibrationVersion),
-        startedAt: normalizeTimestamp(summary.startedAt, 'startedAt'),
-        finishedAt:
-          summary.finishedAt === undefined ? null : normalizeTimestamp(summary.finishedAt, 'finishedAt'),
-      });
+    workflow_id: summary.workflowId,
+    run_id: nullable(summary.runId),
+    ticker: summary.ticker,
+    date: summary.date,
+    mode: summary.mode,
+    decision: nullable(summary.decision),
+    total_tokens: summary.totalTokens,
+    prompt_tokens: nullable(summary.promptTokens),
+    completion_tokens: nullable(summary.completionTokens),
+    original_prompt_tokens: nullable(summary.originalPromptTokens),
+    budget_tokens: nullable(summary.budgetTokens),
+    cost_usd: nullable(summary.costUsd),
+    budget_status: summary.budgetStatus,
+    calibration_version: nullable(summary.calibrationVersion),
+    started_at: normalizeTimestamp(summary.startedAt, 'startedAt'),
+    finished_at:
+      summary.finishedAt === undefined ? null : normalizeTimestamp(summary.finishedAt, 'finishedAt'),
+  };
+}
+
+/** The run summaries of an open, migrated ledger. */
+export function createRunSummaryStore(database: Kysely<LedgerTables>): RunSummaryStore {
+  return {
+    async recordRun(summary) {
+      validateSummary(summary);
+      const { workflow_id: workflowId, ...columns } = summaryToRow(summary);
+      await database
+        .insertInto('runs')
+        .values({ workflow_id: workflowId, ...columns })
+        .onConflict((conflict) => conflict.column('workflow_id').doUpdateSet(columns))
+        .execute();
     },
 
-    listRuns(filter = {}) {
+    async listRuns(filter = {}) {
       requireLimit(filter.limit);
-      const where = whereClause([
-        ['ticker = ?', filter.ticker],
-        ['mode = ?', filter.mode],
-        [
-          'started_at >= ?',
-          filter.since === undefined ? undefined : normalizeTimestamp(filter.since, 'since'),
-        ],
-      ]);
-      const limit = filter.limit === undefined ? '' : `LIMIT ${filter.limit}`;
-      const rows = database
-        .prepare(`SELECT * FROM runs ${where.sql} ORDER BY started_at DESC, rowid DESC ${limit}`)
-        .all(...where.values) as RunRow[];
-      return rows.map(rowToRun);
+      requireLimit(filter.offset, 'offset');
+      let query = database.selectFrom('runs').selectAll();
+      if (filter.ticker !== undefined) query = query.where('ticker', '=', filter.ticker);
+      if (filter.mode !== undefined) query = query.where('mode', '=', filter.mode);
+      if (filter.decision !== undefined) query = query.where('decision', '=', filter.decision);
+      if (filter.budgetStatus !== undefined) query = query.where('budget_status', '=', filter.budgetStatus);
+      if (filter.since !== undefined) {
+        query = query.where('started_at', '>=', normalizeTimestamp(filter.since, 'since'));
+      }
+      query = query.orderBy('started_at', 'desc').orderBy('workflow_id', 'desc');
+      if (filter.limit !== undefined) query = query.limit(filter.limit);
+      if (filter.offset !== undefined) {
+        // SQLite takes OFFSET only after a LIMIT.
+        if (filter.limit === undefined) query = query.limit(Number.MAX_SAFE_INTEGER);
+        query = query.offset(filter.offset);
+      }
+      return (await query.execute()).map(rowToRun);
     },
 
-    getRun(workflowId) {
-      const row = database.prepare('SELECT * FROM runs WHERE workflow_id = ?').get(workflowId) as
-        RunRow | undefined;
+    async getRun(workflowId) {
+      const row = await database
+        .selectFrom('runs')
+        .selectAll()
+        .where('workflow_id', '=', workflowId)
+        .executeTakeFirst();
       return row ? rowToRun(row) : undefined;
+    },
+
+    async dailyRunTotals(filter = {}) {
+      const day = sql<string>`substr(started_at, 1, 10)`;
+      let query = database
+        .selectFrom('runs')
+        .select([
+          day.as('day'),
+          'mode',
+          (builder) => builder.fn.countAll().as('runs'),
+          (builder) => builder.fn.sum<number>('total_tokens').as('total_tokens'),
+          (builder) => builder.fn.sum<number | null>('cost_usd').as('cost_usd'),
+        ]);
+      if (filter.since !== undefined) {
+        query = query.where('started_at', '>=', normalizeTimestamp(filter.since, 'since'));
+      }
+      if (filter.until !== undefined) {
+        query = query.where('started_at', '<', normalizeTimestamp(filter.until, 'until'));
+      }
+      const rows = await query.groupBy([day, 'mode']).orderBy(day).orderBy('mode').execute();
+      // PostgreSQL returns counts and integer sums as strings (they may pass 2^53); these never do.
+      return rows.map((row) => ({
+        day: row.day,
+        mode: row.mode as PipelineMode,
+        runs: Number(row.runs),
+        totalTokens: Number(row.total_tokens),
+        costUsd: Number(row.cost_usd ?? 0),
+      }));
     },
   };
 }

@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type { Kysely, Selectable, SelectQueryBuilder } from 'kysely';
 import type { AgentName } from '../core/agents';
 import { normalizeUsageSource, type AttemptOutcome, type AttemptRecord } from '../core/ledger';
 import type { PipelineMode, UsageRecord } from '../core/types';
@@ -11,8 +11,8 @@ import {
   optionalNumber,
   optionalString,
   requireLimit,
-  whereClause,
 } from './columns';
+import type { LedgerTables, UsageAttemptsTable, UsageRecordsTable } from './ledger-tables';
 import { validateRecord } from './usage-record-validation';
 
 /** Filter of {@link UsageRecordStore.listUsage}. */
@@ -59,63 +59,20 @@ export interface UsageRecordStore {
    * ignored and returns `inserted: false`. A call of another run of the same workflow id (a reset, a reused id)
    * is a record of its own.
    */
-  recordUsage(record: UsageRecord): { inserted: boolean };
+  recordUsage(record: UsageRecord): Promise<{ inserted: boolean }>;
   /** Usage records, oldest first; filtered by workflow, each carries its attempts. */
-  listUsage(filter?: UsageFilter): UsageRecord[];
+  listUsage(filter?: UsageFilter): Promise<UsageRecord[]>;
   /** Every attempt of every call of a workflow (all its runs), oldest first. */
-  listAttempts(workflowId: string): AttemptLedgerEntry[];
+  listAttempts(workflowId: string): Promise<AttemptLedgerEntry[]>;
   /** One entry per agent that has calls, in roster (pipeline) order. */
-  agentStatistics(filter?: StatisticsFilter): AgentStatistics[];
+  agentStatistics(filter?: StatisticsFilter): Promise<AgentStatistics[]>;
   /** The agent's latest `limit` completion token counts, newest last. */
-  completionHistory(agent: AgentName, limit: number, filter?: CompletionHistoryFilter): number[];
+  completionHistory(agent: AgentName, limit: number, filter?: CompletionHistoryFilter): Promise<number[]>;
 }
 
-interface UsageRow {
-  call_id: string;
-  workflow_id: string;
-  run_id: string;
-  ticker: string;
-  agent: string;
-  round: number;
-  mode: string;
-  provider: string;
-  model: string;
-  prompt_tokens: number;
-  completion_tokens: number;
-  cached_prompt_tokens: number | null;
-  lost_tokens: number;
-  usage_source: string;
-  raw_words: number;
-  words: number;
-  word_limit: number | null;
-  raw_compliant: number | null;
-  truncated: number;
-  predicted_tokens: number | null;
-  max_tokens: number;
-  cost_usd: number | null;
-  latency_ms: number;
-  attempts: number;
-  calibration_version: string | null;
-  recorded_at: string;
-  finish_reason: string | null;
-  local_prompt_tokens: number | null;
-  local_completion_tokens: number | null;
-}
+type UsageRow = Selectable<UsageRecordsTable>;
 
-interface AttemptRow {
-  workflow_id: string;
-  run_id: string;
-  call_id: string;
-  agent: string;
-  round: number;
-  attempt: number;
-  outcome: string;
-  prompt_tokens: number;
-  completion_tokens: number;
-  source: string;
-  failure_type: string | null;
-  recorded_at: string;
-}
+type AttemptRow = Selectable<UsageAttemptsTable>;
 
 function rowToAttempt(row: AttemptRow): AttemptLedgerEntry {
   const entry: AttemptLedgerEntry = {
@@ -180,140 +137,155 @@ function rowToRecord(row: UsageRow): UsageRecord {
   return record;
 }
 
-function statisticsConditions(filter: StatisticsFilter): Array<[string, unknown]> {
-  return [
-    ['recorded_at >= ?', filter.since === undefined ? undefined : normalizeTimestamp(filter.since, 'since')],
-    ['recorded_at < ?', filter.until === undefined ? undefined : normalizeTimestamp(filter.until, 'until')],
-    ['mode = ?', filter.mode],
-    ['provider = ?', filter.provider],
-    ['model = ?', filter.model],
-  ];
+type UsageQuery = SelectQueryBuilder<LedgerTables, 'usage_records', UsageRow>;
+
+function withStatisticsFilter<Query extends SelectQueryBuilder<LedgerTables, 'usage_records', object>>(
+  query: Query,
+  filter: StatisticsFilter,
+): Query {
+  let filtered = query;
+  if (filter.since !== undefined) {
+    filtered = filtered.where('recorded_at', '>=', normalizeTimestamp(filter.since, 'since')) as Query;
+  }
+  if (filter.until !== undefined) {
+    filtered = filtered.where('recorded_at', '<', normalizeTimestamp(filter.until, 'until')) as Query;
+  }
+  if (filter.mode !== undefined) filtered = filtered.where('mode', '=', filter.mode) as Query;
+  if (filter.provider !== undefined) filtered = filtered.where('provider', '=', filter.provider) as Query;
+  if (filter.model !== undefined) filtered = filtered.where('model', '=', filter.model) as Query;
+  return filtered;
 }
 
-function selectUsageRows(
-  database: Database.Database,
-  conditions: Array<[string, unknown]>,
-  extra = '',
-): UsageRow[] {
-  const where = whereClause(conditions);
-  return database
-    .prepare(`SELECT * FROM usage_records ${where.sql} ${extra}`)
-    .all(...where.values) as UsageRow[];
+function selectUsage(database: Kysely<LedgerTables>): UsageQuery {
+  return database.selectFrom('usage_records').selectAll();
 }
 
 /** The calls recorded in `[start, end)` (ISO timestamps or days), in the order they were written. */
-export function usageRecordsBetween(database: Database.Database, start: string, end: string): UsageRecord[] {
-  const conditions: Array<[string, unknown]> = [
-    ['recorded_at >= ?', start],
-    ['recorded_at < ?', end],
-  ];
-  return selectUsageRows(database, conditions, 'ORDER BY id').map(rowToRecord);
+export async function usageRecordsBetween(
+  database: Kysely<LedgerTables>,
+  start: string,
+  end: string,
+): Promise<UsageRecord[]> {
+  const rows = await selectUsage(database)
+    .where('recorded_at', '>=', start)
+    .where('recorded_at', '<', end)
+    .orderBy('id')
+    .execute();
+  return rows.map(rowToRecord);
 }
 
-/** The usage records and attempts of an open, migrated database; `now` stamps records saved without a time. */
-export function createUsageRecordStore(database: Database.Database, now: () => Date): UsageRecordStore {
-  const insertUsage = database.prepare(`
-    INSERT OR IGNORE INTO usage_records (
-      call_id, workflow_id, run_id, ticker, agent, round, mode, provider, model, prompt_tokens,
-      completion_tokens, cached_prompt_tokens, lost_tokens, usage_source, raw_words, words, word_limit,
-      raw_compliant, truncated, predicted_tokens, max_tokens, cost_usd, latency_ms, attempts,
-      calibration_version, recorded_at, finish_reason, local_prompt_tokens, local_completion_tokens
-    ) VALUES (
-      @callId, @workflowId, @runId, @ticker, @agent, @round, @mode, @provider, @model, @promptTokens,
-      @completionTokens, @cachedPromptTokens, @lostTokens, @usageSource, @rawWords, @words, @wordLimit,
-      @rawCompliant, @truncated, @predictedTokens, @maxTokens, @costUsd, @latencyMs, @attempts,
-      @calibrationVersion, @recordedAt, @finishReason, @localPromptTokens, @localCompletionTokens
-    )`);
-  const insertAttempt = database.prepare(`
-    INSERT OR IGNORE INTO usage_attempts (
-      workflow_id, run_id, call_id, agent, round, attempt, outcome, prompt_tokens, completion_tokens, source,
-      failure_type, recorded_at
-    ) VALUES (
-      @workflowId, @runId, @callId, @agent, @round, @attempt, @outcome, @promptTokens, @completionTokens, @source,
-      @failureType, @recordedAt
-    )`);
-
-  const writeUsage = database.transaction(
-    (
-      record: Omit<UsageRecord, 'attemptRecords'>,
-      attempts: readonly AttemptRecord[],
-      recordedAt: string,
-    ): { inserted: boolean } => {
-      const result = insertUsage.run({
-        ...record,
-        cachedPromptTokens: nullable(record.cachedPromptTokens),
-        wordLimit: nullable(record.wordLimit),
-        rawCompliant: booleanToInteger(record.rawCompliant),
-        truncated: record.truncated ? 1 : 0,
-        predictedTokens: nullable(record.predictedTokens),
-        costUsd: nullable(record.costUsd),
-        calibrationVersion: nullable(record.calibrationVersion),
-        finishReason: nullable(record.finishReason),
-        localPromptTokens: nullable(record.localPromptTokens),
-        localCompletionTokens: nullable(record.localCompletionTokens),
-        recordedAt,
-      });
-      if (result.changes !== 1) return { inserted: false };
-      for (const attempt of attempts) {
-        insertAttempt.run({
-          workflowId: record.workflowId,
-          runId: record.runId,
-          callId: record.callId,
+/** The usage records and attempts of an open, migrated ledger; `now` stamps records saved without a time. */
+export function createUsageRecordStore(database: Kysely<LedgerTables>, now: () => Date): UsageRecordStore {
+  async function writeUsage(
+    record: Omit<UsageRecord, 'attemptRecords'>,
+    attempts: readonly AttemptRecord[],
+    recordedAt: string,
+  ): Promise<{ inserted: boolean }> {
+    return database.transaction().execute(async (transaction) => {
+      const result = await transaction
+        .insertInto('usage_records')
+        .values({
+          call_id: record.callId,
+          workflow_id: record.workflowId,
+          run_id: record.runId,
+          ticker: record.ticker,
           agent: record.agent,
           round: record.round,
-          attempt: attempt.attempt,
-          outcome: attempt.outcome,
-          promptTokens: attempt.promptTokens,
-          completionTokens: attempt.completionTokens,
-          source: attempt.source,
-          failureType: nullable(attempt.failureType),
-          recordedAt,
-        });
+          mode: record.mode,
+          provider: record.provider,
+          model: record.model,
+          prompt_tokens: record.promptTokens,
+          completion_tokens: record.completionTokens,
+          cached_prompt_tokens: nullable(record.cachedPromptTokens),
+          lost_tokens: record.lostTokens,
+          usage_source: record.usageSource,
+          raw_words: record.rawWords,
+          words: record.words,
+          word_limit: nullable(record.wordLimit),
+          raw_compliant: booleanToInteger(record.rawCompliant),
+          truncated: record.truncated ? 1 : 0,
+          predicted_tokens: nullable(record.predictedTokens),
+          max_tokens: record.maxTokens,
+          cost_usd: nullable(record.costUsd),
+          latency_ms: record.latencyMs,
+          attempts: record.attempts,
+          calibration_version: nullable(record.calibrationVersion),
+          recorded_at: recordedAt,
+          finish_reason: nullable(record.finishReason),
+          local_prompt_tokens: nullable(record.localPromptTokens),
+          local_completion_tokens: nullable(record.localCompletionTokens),
+        })
+        .onConflict((conflict) => conflict.columns(['workflow_id', 'run_id', 'call_id']).doNothing())
+        .executeTakeFirst();
+      if (Number(result.numInsertedOrUpdatedRows ?? 0) !== 1) return { inserted: false };
+      if (attempts.length > 0) {
+        await transaction
+          .insertInto('usage_attempts')
+          .values(
+            attempts.map((attempt) => ({
+              workflow_id: record.workflowId,
+              run_id: record.runId,
+              call_id: record.callId,
+              agent: record.agent,
+              round: record.round,
+              attempt: attempt.attempt,
+              outcome: attempt.outcome,
+              prompt_tokens: attempt.promptTokens,
+              completion_tokens: attempt.completionTokens,
+              source: attempt.source,
+              failure_type: nullable(attempt.failureType),
+              recorded_at: recordedAt,
+            })),
+          )
+          .onConflict((conflict) =>
+            conflict.columns(['workflow_id', 'run_id', 'call_id', 'attempt']).doNothing(),
+          )
+          .execute();
       }
       return { inserted: true };
-    },
-  );
+    });
+  }
 
-  function listUsageRecords(filter: UsageFilter): UsageRecord[] {
+  async function listUsageRecords(filter: UsageFilter): Promise<UsageRecord[]> {
     requireLimit(filter.limit);
-    const conditions: Array<[string, unknown]> = [
-      ['workflow_id = ?', filter.workflowId],
-      ['agent = ?', filter.agent],
-      [
-        'recorded_at >= ?',
-        filter.since === undefined ? undefined : normalizeTimestamp(filter.since, 'since'),
-      ],
-    ];
+    let query = selectUsage(database);
+    if (filter.workflowId !== undefined) query = query.where('workflow_id', '=', filter.workflowId);
+    if (filter.agent !== undefined) query = query.where('agent', '=', filter.agent);
+    if (filter.since !== undefined) {
+      query = query.where('recorded_at', '>=', normalizeTimestamp(filter.since, 'since'));
+    }
     const rows =
       filter.limit === undefined
-        ? selectUsageRows(database, conditions, 'ORDER BY recorded_at, id')
-        : selectUsageRows(
-            database,
-            conditions,
-            `ORDER BY recorded_at DESC, id DESC LIMIT ${filter.limit}`,
+        ? await query.orderBy('recorded_at').orderBy('id').execute()
+        : (
+            await query.orderBy('recorded_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute()
           ).reverse();
     return rows.map(rowToRecord);
   }
 
   const store: UsageRecordStore = {
-    recordUsage(record) {
+    async recordUsage(record) {
       validateRecord(record);
       const recordedAt = normalizeTimestamp(record.recordedAt ?? now().toISOString(), 'recordedAt');
       const { attemptRecords, ...columns } = record;
       return writeUsage(columns, attemptRecords ?? [], recordedAt);
     },
 
-    listAttempts(workflowId) {
-      const rows = database
-        .prepare('SELECT * FROM usage_attempts WHERE workflow_id = ? ORDER BY recorded_at, id')
-        .all(workflowId) as AttemptRow[];
+    async listAttempts(workflowId) {
+      const rows = await database
+        .selectFrom('usage_attempts')
+        .selectAll()
+        .where('workflow_id', '=', workflowId)
+        .orderBy('recorded_at')
+        .orderBy('id')
+        .execute();
       return rows.map(rowToAttempt);
     },
 
-    listUsage(filter = {}) {
-      const records = listUsageRecords(filter);
+    async listUsage(filter = {}) {
+      const records = await listUsageRecords(filter);
       if (filter.workflowId === undefined) return records;
-      const attempts = store.listAttempts(filter.workflowId);
+      const attempts = await store.listAttempts(filter.workflowId);
       return records.map((record) => {
         const own = attempts
           .filter((entry) => entry.runId === record.runId && entry.callId === record.callId)
@@ -326,25 +298,19 @@ export function createUsageRecordStore(database: Database.Database, now: () => D
       });
     },
 
-    agentStatistics(filter = {}) {
-      return agentStatisticsOf(
-        selectUsageRows(database, statisticsConditions(filter), 'ORDER BY id').map(rowToRecord),
-      );
+    async agentStatistics(filter = {}) {
+      const rows = await withStatisticsFilter(selectUsage(database), filter).orderBy('id').execute();
+      return agentStatisticsOf(rows.map(rowToRecord));
     },
 
-    completionHistory(agent, limit, filter = {}) {
+    async completionHistory(agent, limit, filter = {}) {
       requireLimit(limit);
-      const conditions: Array<[string, unknown]> = [
-        ['agent = ?', agent],
-        ...statisticsConditions(filter),
-        ['truncated = ?', filter.excludeTruncated ? 0 : undefined],
-      ];
-      const where = whereClause(conditions);
-      const rows = database
-        .prepare(
-          `SELECT completion_tokens FROM usage_records ${where.sql} ORDER BY recorded_at DESC, id DESC LIMIT ?`,
-        )
-        .all(...where.values, limit) as Array<{ completion_tokens: number }>;
+      let query = withStatisticsFilter(
+        database.selectFrom('usage_records').select('completion_tokens').where('agent', '=', agent),
+        filter,
+      );
+      if (filter.excludeTruncated) query = query.where('truncated', '=', 0);
+      const rows = await query.orderBy('recorded_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
       return rows.map((row) => row.completion_tokens).reverse();
     },
   };

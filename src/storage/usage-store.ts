@@ -1,10 +1,13 @@
-// The usage store: one SQLite database holding the ledger of model calls (usage-records.ts), run summaries
-// (run-summaries.ts) and calibration versions (calibrations.ts). This file opens it and composes the three.
+// The usage store (the ledger): model calls and their attempts (usage-records.ts), run summaries
+// (run-summaries.ts) and calibration versions (calibrations.ts), in a SQLite file or a shared PostgreSQL
+// database behind one query builder. This file opens it and composes the three.
 import type { AgentCalibration, Calibration } from '../core/run-types';
 import { dailyReportOf, type DailyReport } from '../core/usage-report';
 import { createCalibrationStore, type CalibrationStore } from './calibrations';
 import { DAY_PATTERN } from './columns';
-import { openDatabase } from './open-database';
+import { describeLedgerLocation } from './ledger-location';
+import { openLedgerDatabase } from './open-database';
+export { LEDGER_SCHEMA_VERSION } from './open-database';
 import { createRunSummaryStore, runsFinishedBetween, type RunSummaryStore } from './run-summaries';
 import { createUsageRecordStore, usageRecordsBetween, type UsageRecordStore } from './usage-records';
 import { UsageStoreError } from './usage-store-error';
@@ -12,7 +15,8 @@ import { UsageStoreError } from './usage-store-error';
 export type { AgentCalibration, Calibration };
 export type { AgentStatistics, DailyModeTotals, DailyReport } from '../core/usage-report';
 export { MIGRATIONS } from './migrations';
-export type { RunFilter, RunSummary } from './run-summaries';
+export type { DailyRunTotals, DailyRunTotalsFilter, RunFilter, RunSummary } from './run-summaries';
+export { describeLedgerLocation, ledgerLocationOf } from './ledger-location';
 export type {
   AttemptLedgerEntry,
   CompletionHistoryFilter,
@@ -21,13 +25,14 @@ export type {
 } from './usage-records';
 export { UsageStoreError };
 
-/** SQLite store of usage records, run summaries and calibration versions. */
+/** The ledger: usage records, run summaries and calibration versions, on SQLite or PostgreSQL. */
 export interface UsageStore extends UsageRecordStore, RunSummaryStore, CalibrationStore {
-  /** Where the database lives (`:memory:` for tests). */
-  readonly file: string;
+  /** Where the ledger lives, fit to show: a file path (`:memory:` for tests) or a URL without credentials. */
+  readonly location: string;
+  readonly engine: 'sqlite' | 'postgres';
   /** Totals of one UTC day (`YYYY-MM-DD`). */
-  dailyReport(day: string): DailyReport;
-  close(): void;
+  dailyReport(day: string): Promise<DailyReport>;
+  close(): Promise<void>;
 }
 
 /** Options of {@link openUsageStore}. */
@@ -49,30 +54,34 @@ function nextDay(day: string): string {
 }
 
 /**
- * Opens (creating folder, file and schema as needed) the usage database at `file`; `:memory:` gives a
- * throw-away store for tests.
+ * Opens (creating folder, file or schema as needed) the ledger at `location`: a SQLite file (`:memory:` gives a
+ * throw-away store for tests) or a `postgres://` URL.
  */
-export function openUsageStore(file: string, options: UsageStoreOptions = {}): UsageStore {
+export async function openUsageStore(location: string, options: UsageStoreOptions = {}): Promise<UsageStore> {
   const now = options.now ?? (() => new Date());
-  const database = openDatabase(file);
+  const { database, engine } = await openLedgerDatabase(location);
+  let closed = false;
   return {
-    file,
+    location: describeLedgerLocation(location),
+    engine,
     ...createUsageRecordStore(database, now),
     ...createRunSummaryStore(database),
     ...createCalibrationStore(database),
 
-    dailyReport(day) {
+    async dailyReport(day) {
       validateDay(day);
       const end = nextDay(day);
-      return dailyReportOf(
-        day,
+      const [records, runs] = await Promise.all([
         usageRecordsBetween(database, day, end),
         runsFinishedBetween(database, day, end),
-      );
+      ]);
+      return dailyReportOf(day, records, runs);
     },
 
-    close() {
-      if (database.open) database.close();
+    async close() {
+      if (closed) return;
+      closed = true;
+      await database.destroy();
     },
   };
 }

@@ -18,33 +18,42 @@ import { createLocalProvider } from '../llm/local-provider';
 import { createLocalTokenCounter } from '../llm/local-token-counter';
 import { createOpenAiProvider } from '../llm/openai-provider';
 import type { ChatProvider } from '../llm/provider';
-import { openUsageStore, type UsageStore } from '../storage/usage-store';
+import { metricsPortOf, type ServeMetrics } from '../monitoring/metrics-settings';
+import { observeLedger } from '../monitoring/observe-ledger';
+import { createWorkerMetrics } from '../monitoring/worker-metrics';
+import { ledgerLocationOf, openUsageStore, type UsageStore } from '../storage/usage-store';
 
 export interface TokenflowWorkerOptions {
   config: AppConfig;
   connection: NativeConnection;
   /** A pre-built workflow bundle (tests build it once); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
-  /** An open store to share (tests); otherwise `<dataDir>/tokenflow.db` is opened and closed here. */
+  /**
+   * An open store to share (tests); otherwise the config's ledger (`database.url`, else `<dataDir>/tokenflow.db`)
+   * is opened and closed here.
+   */
   store?: UsageStore;
   /** Replace the provider built from config (tests that point one worker at several servers). */
   providers?: Partial<Record<'openai' | 'local', ChatProvider>>;
   /** Payload codecs (tests); otherwise the encryption codec when TOKENFLOW_PAYLOAD_KEY is set. */
   payloadCodecs?: PayloadCodec[];
+  /**
+   * Serve Prometheus metrics on 127.0.0.1: `true` on `metrics.port` (9464 when unset), `false` never; absent,
+   * only when `metrics.port` is set (the in-process worker of `tokenflow analyze`).
+   */
+  metrics?: ServeMetrics;
 }
 
 export interface TokenflowWorkers {
+  /** The ledger as the activities write it (with metrics recorded from each write when they are served). */
   store: UsageStore;
+  /** `http://127.0.0.1:<port>/metrics` when the workers serve metrics. */
+  metricsUrl?: string;
   /** Runs until shutdown; resolves when every worker has stopped. */
   run(): Promise<void>;
   shutdown(): void;
   /** Runs `work` while the workers poll, then shuts them down. */
   runUntil<T>(work: Promise<T> | (() => Promise<T>)): Promise<T>;
-}
-
-/** Path of the usage database under the data folder. */
-export function usageDatabasePath(config: AppConfig): string {
-  return path.join(config.dataDir, 'tokenflow.db');
 }
 
 function workflowSource(
@@ -65,9 +74,24 @@ function workflowSource(
 export async function createTokenflowWorkers(options: TokenflowWorkerOptions): Promise<TokenflowWorkers> {
   const { config, connection } = options;
   const ownsStore = !options.store;
-  const store = options.store ?? openUsageStore(usageDatabasePath(config));
+  const store = options.store ?? (await openUsageStore(ledgerLocationOf(config)));
   const modelSettings = config.models[config.model];
   if (!modelSettings) throw new Error(`No model settings for "${config.model}".`);
+  const metricsPort = metricsPortOf(config, options.metrics);
+  const workerMetrics =
+    metricsPort === undefined
+      ? undefined
+      : createWorkerMetrics({
+          port: metricsPort,
+          connection,
+          namespace: config.temporal.namespace,
+          taskQueue: config.temporal.taskQueue,
+          payloadCodecs: options.payloadCodecs ?? payloadCodecsFromEnvironment(process.env),
+        });
+  // Metrics are recorded from what the ledger writes, so they and the ledger cannot disagree.
+  const ledger = workerMetrics ? observeLedger(store, workerMetrics.metrics) : store;
+  // Before the workers take the connection: a port already in use then fails the start in its own words.
+  const metricsUrl = await workerMetrics?.start();
 
   const providers: Partial<Record<'openai' | 'local', ChatProvider>> = { ...options.providers };
   const counters = new Map<string, TokenCounter>();
@@ -101,11 +125,11 @@ export async function createTokenflowWorkers(options: TokenflowWorkerOptions): P
     return counter;
   };
 
-  const invoke = createInvokeActivity({ providers, counterFor });
+  const invoke = createInvokeActivity({ providers, counterFor, metrics: workerMetrics?.metrics });
   const mainActivities = {
     ...createPipelineActivities({ counterFor }),
     ...createDataActivities({ provider: createMarketDataProvider(config.dataSource) }),
-    ...createUsageActivities({ store }),
+    ...createUsageActivities({ store: ledger }),
     ...createCalibrationActivities({ store, config }),
     ...createComparisonActivities({ reportsDirectory: path.join(config.dataDir, 'reports') }),
     // Runs started before model calls moved to their own queue still schedule them on the main one: serve them
@@ -148,16 +172,18 @@ export async function createTokenflowWorkers(options: TokenflowWorkerOptions): P
     }),
   );
 
-  const closeStore = () => {
-    if (ownsStore) store.close();
+  const closeMetricsAndStore = async () => {
+    await workerMetrics?.close();
+    if (ownsStore) await store.close();
   };
   return {
-    store,
+    store: ledger,
+    ...(metricsUrl === undefined ? {} : { metricsUrl }),
     async run() {
       try {
         await Promise.all(workers.map((worker) => worker.run()));
       } finally {
-        closeStore();
+        await closeMetricsAndStore();
       }
     },
     shutdown() {
@@ -177,7 +203,7 @@ export async function createTokenflowWorkers(options: TokenflowWorkerOptions): P
           await Promise.allSettled(others);
         }
       } finally {
-        closeStore();
+        await closeMetricsAndStore();
       }
     },
   };

@@ -2,22 +2,29 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger } from '@temporalio/worker';
 import { loadConfig } from '../../src/config/load-config';
 import { buildRunSettings, type RunOverrides } from '../../src/config/run-settings';
 import type { AppConfig } from '../../src/config/schema';
 import type { AnalysisRequest, AnalysisResult, RunSettings } from '../../src/core/run-types';
 import { openUsageStore, type UsageStore } from '../../src/storage/usage-store';
+import { installTemporalRuntime } from '../../src/monitoring/temporal-runtime';
 import { createTokenflowWorkers } from '../../src/workers/worker';
 import type { analysisWorkflow } from '../../src/workflows/analysis-workflow';
 import { startFakeOpenAiServer, type FakeOpenAiServer, type FakeServerOptions } from './fake-openai-server';
 import { startTemporal, workflowBundle } from './temporal-test-environment';
 
 let runtimeInstalled = false;
-function installQuietRuntime(): void {
+async function installQuietRuntime(temporalMetrics: boolean): Promise<void> {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  await installTemporalRuntime({ logger: new DefaultLogger('WARN'), temporalMetrics });
+}
+
+/** Options of the harness itself (the fake server's are the first argument of {@link startHarness}). */
+export interface HarnessOptions {
+  /** Have Temporal's SDK export its metrics, which workers serving metrics append to theirs. */
+  temporalMetrics?: boolean;
 }
 
 /** One real Temporal dev server, one fake OpenAI server and a temporary data folder for a test file. */
@@ -29,19 +36,22 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(serverOptions: FakeServerOptions = {}): Promise<Harness> {
-  installQuietRuntime();
+export async function startHarness(
+  serverOptions: FakeServerOptions = {},
+  options: HarnessOptions = {},
+): Promise<Harness> {
+  await installQuietRuntime(options.temporalMetrics ?? false);
   const env = await startTemporal();
   const server = await startFakeOpenAiServer(serverOptions);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tokenflow-test-'));
-  const store = openUsageStore(path.join(dataDir, 'tokenflow.db'));
+  const store = await openUsageStore(path.join(dataDir, 'tokenflow.db'));
   return {
     env,
     server,
     dataDir,
     store,
     async close() {
-      store.close();
+      await store.close();
       await server.close();
       await env.teardown();
       rmSync(dataDir, { recursive: true, force: true });

@@ -2,8 +2,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/load-config';
 import type { AnalysisResult } from '../../core/run-types';
 import { budgetQuery, progressQuery, usageQuery } from '../../workflows/definitions';
-import { openUsageStore } from '../../storage/usage-store';
-import { usageDatabasePath } from '../../workers/worker';
+import { ledgerLocationOf, openUsageStore } from '../../storage/usage-store';
 import { renderLedger, type LedgerCall } from '../render-ledger';
 import { renderProgress, renderReport, workflowUiLink } from '../render-report';
 import { connectTemporal, createClient } from '../temporal-connection';
@@ -55,11 +54,11 @@ export async function inspectCommand(command: 'status' | 'result' | 'usage', arg
     let calls: LedgerCall[];
     if (running) calls = await handle.query(usageQuery);
     else {
-      const store = openUsageStore(usageDatabasePath(config));
+      const store = await openUsageStore(ledgerLocationOf(config));
       try {
-        calls = store.listUsage({ workflowId });
+        calls = await store.listUsage({ workflowId });
       } finally {
-        store.close();
+        await store.close();
       }
     }
     process.stdout.write(

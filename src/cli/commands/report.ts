@@ -1,8 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/load-config';
 import { agentLabel } from '../../core/agents';
-import { openUsageStore } from '../../storage/usage-store';
-import { usageDatabasePath } from '../../workers/worker';
+import { ledgerLocationOf, openUsageStore } from '../../storage/usage-store';
 
 /** How the report names the finish reasons of answers. */
 const FINISH_LABELS: Record<string, string> = {
@@ -25,10 +24,10 @@ export async function reportCommand(argv: string[]): Promise<void> {
   const config = loadConfig({ file: values.config });
   const day = values.day ?? new Date().toISOString().slice(0, 10);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new Error(`--day must be YYYY-MM-DD (got "${day}").`);
-  const store = openUsageStore(usageDatabasePath(config));
+  const store = await openUsageStore(ledgerLocationOf(config));
   try {
-    const report = store.dailyReport(day);
-    const runs = store.listRuns({ since: day }).filter((run) => run.startedAt.slice(0, 10) === day);
+    const report = await store.dailyReport(day);
+    const runs = (await store.listRuns({ since: day })).filter((run) => run.startedAt.slice(0, 10) === day);
     const alerts: string[] = [];
     if (report.costUsd > config.alerts.dailyCostUsd) {
       alerts.push(
@@ -83,6 +82,6 @@ export async function reportCommand(argv: string[]): Promise<void> {
     ].filter((line): line is string => line !== undefined);
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
-    store.close();
+    await store.close();
   }
 }

@@ -9,10 +9,11 @@ export async function workerCommand(argv: string[]): Promise<void> {
   const config = loadConfig({ file: values.config });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   try {
-    const workers = await createTokenflowWorkers({ config, connection });
+    const workers = await createTokenflowWorkers({ config, connection, metrics: true });
     process.stderr.write(
       `tokenflow worker on ${config.temporal.address} (${config.temporal.namespace}), queue ${config.temporal.taskQueue}, provider ${config.provider} (${config.model})\n`,
     );
+    if (workers.metricsUrl) process.stderr.write(`metrics on ${workers.metricsUrl}\n`);
     await workers.run();
   } finally {
     await connection.close();

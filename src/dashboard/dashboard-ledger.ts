@@ -1,0 +1,16 @@
+import type { UsageStore } from '../storage/usage-store';
+
+/**
+ * What the dashboard reads of the ledger: runs, their usage records and attempts, calibrations and per-day
+ * totals. Every call is awaited, so the SQLite and PostgreSQL stores serve it alike.
+ */
+export type DashboardLedger = Pick<
+  UsageStore,
+  | 'listRuns'
+  | 'getRun'
+  | 'listUsage'
+  | 'listAttempts'
+  | 'listCalibrations'
+  | 'activeCalibration'
+  | 'dailyRunTotals'
+>;

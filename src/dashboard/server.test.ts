@@ -1,0 +1,231 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import type { RunSummary, UsageStore } from '../storage/usage-store';
+import { makeRecord } from '../storage/test-fixtures';
+import { ledgerEngines, openTestStore } from '../storage/test-ledgers';
+import type { LiveRunsResponse } from './live-run-view';
+import type { LiveRun, LiveRunSource } from './live-runs';
+import { startDashboardServer, type DashboardServer } from './server';
+
+const HOSTILE = '<img src=x onerror=alert(1)>';
+
+function run(overrides: Partial<RunSummary>): RunSummary {
+  return {
+    workflowId: 'analysis-AAPL-1',
+    ticker: 'AAPL',
+    date: '2008-06-02',
+    mode: 'optimized',
+    decision: 'BUY',
+    totalTokens: 12_000,
+    budgetTokens: 40_000,
+    costUsd: 0.0042,
+    budgetStatus: 'within',
+    startedAt: '2026-03-01T10:00:00.000Z',
+    finishedAt: '2026-03-01T10:02:00.000Z',
+    ...overrides,
+  };
+}
+
+/** A plain HTTP GET (or another method) with an explicit Host header, which fetch() will not let a caller set. */
+function get(
+  url: string,
+  options: { method?: string; host?: string } = {},
+): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const outgoing = httpRequest(
+      target,
+      { method: options.method ?? 'GET', headers: options.host ? { host: options.host } : {} },
+      (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, body, headers: response.headers }),
+        );
+      },
+    );
+    outgoing.on('error', reject);
+    outgoing.end();
+  });
+}
+
+for (const { engine, skip } of ledgerEngines()) {
+  describe(`dashboard server (${engine})`, { skip }, () => {
+    let store: UsageStore;
+    let server: DashboardServer;
+    let live: LiveRun[] | Error = [];
+    const liveRuns: LiveRunSource = {
+      listRunning: async () => {
+        if (live instanceof Error) throw live;
+        return live;
+      },
+    };
+
+    before(async () => {
+      store = await openTestStore(engine);
+      await store.recordRun(run({}));
+      await store.recordRun(
+        run({
+          workflowId: 'analysis-MSFT-1',
+          ticker: 'MSFT',
+          decision: 'SELL',
+          startedAt: '2026-03-02T10:00:00.000Z',
+        }),
+      );
+      await store.recordRun(
+        run({
+          workflowId: HOSTILE,
+          ticker: HOSTILE,
+          mode: 'baseline',
+          decision: undefined,
+          totalTokens: 200_000,
+          budgetStatus: 'exhausted',
+          startedAt: '2026-03-02T11:00:00.000Z',
+        }),
+      );
+      await store.recordUsage(makeRecord({ workflowId: 'analysis-AAPL-1', agent: 'market_analyst' }));
+      await store.recordUsage(
+        makeRecord({ workflowId: HOSTILE, agent: 'news_analyst', finishReason: HOSTILE, attemptRecords: [] }),
+      );
+      server = await startDashboardServer({
+        ledger: store,
+        liveRuns,
+        temporalUi: { url: 'http://localhost:8233', namespace: 'default' },
+        port: 0,
+        now: () => new Date('2026-03-02T12:00:00.000Z'),
+        log: () => undefined,
+      });
+    });
+
+    after(async () => {
+      await server?.close();
+      await store?.close();
+    });
+
+    test('the runs page lists the ledger’s runs newest first, ledger text escaped', async () => {
+      const page = await get(`${server.url}/`);
+      assert.equal(page.status, 200);
+      assert.match(String(page.headers['content-security-policy']), /default-src 'none'/);
+      const order = ['&lt;img src=x onerror=alert(1)&gt;', 'analysis-MSFT-1', 'analysis-AAPL-1'].map((text) =>
+        page.body.indexOf(text),
+      );
+      assert.ok(
+        order.every((index) => index > 0),
+        `every run is listed: ${order.join(', ')}`,
+      );
+      assert.deepEqual(
+        [...order].sort((left, right) => left - right),
+        order,
+        'newest first',
+      );
+      assert.ok(!page.body.includes(HOSTILE), 'no ledger text becomes markup');
+    });
+
+    test('filters narrow the list; the JSON list answers the same', async () => {
+      const page = await get(`${server.url}/?ticker=msft`);
+      assert.equal(page.status, 200);
+      assert.match(page.body, /analysis-MSFT-1/);
+      assert.doesNotMatch(page.body, /analysis-AAPL-1/);
+      const list = JSON.parse((await get(`${server.url}/api/runs?mode=baseline`)).body) as {
+        runs: RunSummary[];
+      };
+      assert.deepEqual(
+        list.runs.map((entry) => entry.workflowId),
+        [HOSTILE],
+      );
+      const paged = JSON.parse((await get(`${server.url}/api/runs?limit=1&offset=1`)).body) as {
+        runs: RunSummary[];
+        hasMore: boolean;
+      };
+      assert.deepEqual(
+        paged.runs.map((entry) => entry.workflowId),
+        ['analysis-MSFT-1'],
+      );
+      assert.equal(paged.hasMore, true);
+    });
+
+    test('a bad parameter is a 400 saying what to change; an unknown run or page a 404', async () => {
+      const bad = await get(`${server.url}/?mode=fast`);
+      assert.equal(bad.status, 400);
+      assert.match(bad.body, /mode must be one of optimized, baseline \(got &quot;fast&quot;\)/);
+      const badJson = await get(`${server.url}/api/runs?limit=none`);
+      assert.equal(badJson.status, 400);
+      assert.match(JSON.parse(badJson.body).error, /^limit must be a whole number/);
+      assert.equal((await get(`${server.url}/runs/%E0%A4%A`)).status, 400);
+      assert.equal((await get(`${server.url}/trends?days=0`)).status, 400);
+      const missing = await get(`${server.url}/runs/no-such-run`);
+      assert.equal(missing.status, 404);
+      assert.match(missing.body, /The ledger has no run &quot;no-such-run&quot;/);
+      assert.equal((await get(`${server.url}/nothing-here`)).status, 404);
+      assert.equal((await get(`${server.url}/constructor`)).status, 404, 'no inherited property is a route');
+    });
+
+    test('it only reads, and only for the loopback names', async () => {
+      assert.equal((await get(`${server.url}/`, { method: 'POST' })).status, 405);
+      const head = await get(`${server.url}/`, { method: 'HEAD' });
+      assert.equal(head.status, 200);
+      assert.equal(head.body, '');
+      assert.equal((await get(`${server.url}/`, { host: 'attacker.example:80' })).status, 421);
+      const port = new URL(server.url).port;
+      assert.equal((await get(`${server.url}/`, { host: `localhost:${port}` })).status, 200);
+    });
+
+    test('a run page escapes the ledger’s text and links to the Temporal UI', async () => {
+      const page = await get(`${server.url}/runs/${encodeURIComponent(HOSTILE)}`);
+      assert.equal(page.status, 200);
+      assert.ok(!page.body.includes(HOSTILE));
+      assert.match(page.body, /&lt;img src=x onerror=alert\(1\)&gt;/);
+      assert.ok(
+        page.body.includes(
+          `http://localhost:8233/namespaces/default/workflows/${encodeURIComponent(HOSTILE)}`,
+        ),
+      );
+    });
+
+    test('the trends page charts the window’s days and compares the modes per run', async () => {
+      const page = await get(`${server.url}/trends?days=7`);
+      assert.equal(page.status, 200);
+      assert.match(page.body, /"labels":\["2026-02-24",.*"2026-03-02"\]/);
+      assert.match(page.body, /fewer tokens\s+than a\s+baseline\s+run/);
+      assert.match(page.body, /id="alerts"/);
+    });
+
+    test('/api/live: the running runs as the page shows them, or 503 when Temporal cannot be asked', async () => {
+      live = [
+        {
+          workflowId: 'running-1',
+          runId: 'r',
+          startedAt: '2026-03-02T11:59:00.000Z',
+          ticker: 'SPX',
+          progress: {
+            phase: 'analysts',
+            currentAgents: ['market_analyst'],
+            completedCalls: 1,
+            plannedCalls: 12,
+            tokensSpent: 1000,
+            hardCap: 40_000,
+            costUsd: 0,
+            degradations: [],
+            budgetStatus: 'within',
+          },
+        },
+      ];
+      const answer = JSON.parse((await get(`${server.url}/api/live`)).body) as LiveRunsResponse;
+      assert.equal(answer.runs[0]?.tokens, '1,000 / 40,000');
+      live = new Error('Cannot reach Temporal at localhost:7233');
+      const down = await get(`${server.url}/api/live`);
+      assert.equal(down.status, 503);
+      assert.match(JSON.parse(down.body).error, /Cannot reach Temporal at localhost:7233/);
+    });
+
+    test('serves Chart.js and its own script and stylesheet', async () => {
+      for (const asset of ['/assets/chart.umd.min.js', '/assets/dashboard.js', '/assets/dashboard.css']) {
+        const response = await get(`${server.url}${asset}`);
+        assert.equal(response.status, 200, asset);
+        assert.ok(response.body.length > 500, asset);
+      }
+    });
+  });
+}
