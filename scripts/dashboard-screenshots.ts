@@ -6,7 +6,8 @@
 // Needs what `npm test` needs (the Temporal CLI in tools/bin, /usr/bin/chromium: scripts/install-chromium.sh).
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { launchChromium } from '../test/support/chromium';
 import { buildRunSettings } from '../src/config/run-settings';
 import { temporalLiveRuns } from '../src/dashboard/live-runs';
 import { startDashboardServer } from '../src/dashboard/server';
@@ -19,17 +20,6 @@ import {
   testRequest,
 } from '../test/support/workflow-harness';
 
-const CHROMIUM_ARGUMENTS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--hide-scrollbars',
-];
 const WAIT_MS = 60_000;
 
 async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
@@ -87,11 +77,7 @@ async function run(): Promise<void> {
         { request: testRequest({ ticker: 'GOOG', date: '2010-02-01' }), settings: buildRunSettings(config) },
       ],
     });
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: CHROMIUM_ARGUMENTS,
-      timeout: WAIT_MS,
-    });
+    const browser = await launchChromium(WAIT_MS);
     try {
       await workers.runUntil(async () => {
         const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });

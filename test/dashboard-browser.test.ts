@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { launchChromium } from './support/chromium';
 import { failureMessage } from '../src/cli/failure-message';
 import { buildRunSettings } from '../src/config/run-settings';
 import { formatUsd } from '../src/core/pricing';
@@ -22,19 +23,6 @@ import {
  * on a real Temporal dev server with the fake OpenAI server, one still running, and seeded summaries.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-// The machine's network is closed; without the background-networking flags chromium's own connections are
-// refused many at a time and slow every launch.
-const CHROMIUM_ARGUMENTS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 /** Longest any single wait of the browser may take. */
 const WAIT_MS = 30_000;
 
@@ -58,11 +46,7 @@ after(async () => {
 
 /** Opens a browser page for `work` and closes the browser whatever happens; the page must log no error. */
 async function withPage(work: (page: Page) => Promise<void>): Promise<void> {
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: CHROMIUM_ARGUMENTS,
-    timeout: WAIT_MS,
-  });
+  const browser = await launchChromium(WAIT_MS);
   try {
     const page = await browser.newPage();
     page.setDefaultTimeout(WAIT_MS);

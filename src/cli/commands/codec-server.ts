@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/load-config';
 import { DEFAULT_CODEC_SERVER_PORT, startCodecServer } from '../../codec/codec-server';
 import { PAYLOAD_KEY_VARIABLE, payloadCodecsFromEnvironment } from '../../codec/encryption-codec';
+import { untilInterrupted } from '../until-interrupted';
 
 /** Usage line of `tokenflow codec-server`, for the CLI's help. */
 export const CODEC_SERVER_USAGE =
@@ -47,9 +48,6 @@ export async function codecServerCommand(argv: string[]): Promise<void> {
       '',
     ].join('\n'),
   );
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await untilInterrupted();
   await server.close();
 }

@@ -7,6 +7,7 @@ import { temporalLiveRuns } from '../../dashboard/live-runs';
 import { startDashboardServer } from '../../dashboard/server';
 import { ledgerLocationOf, openUsageStore, type UsageStore } from '../../storage/usage-store';
 import { connectTemporal, createClient } from '../temporal-connection';
+import { untilInterrupted } from '../until-interrupted';
 
 /** Usage line of `tokenflow dashboard`, for the CLI's help. */
 export const DASHBOARD_USAGE =
@@ -62,10 +63,7 @@ export async function dashboardCommand(argv: string[]): Promise<void> {
         '',
       ].join('\n'),
     );
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
+    await untilInterrupted();
     await server.close();
   } finally {
     await temporal.current()?.connection.close();
