@@ -1,16 +1,10 @@
 import type { UsageStore } from '../storage/usage-store';
 
 /**
- * What the dashboard reads of the ledger: runs, their usage records and attempts, calibrations and per-day
+ * What the dashboard reads of the ledger: runs, their usage records (with their attempts), calibrations and per-day
  * totals. Every call is awaited, so the SQLite and PostgreSQL stores serve it alike.
  */
 export type DashboardLedger = Pick<
   UsageStore,
-  | 'listRuns'
-  | 'getRun'
-  | 'listUsage'
-  | 'listAttempts'
-  | 'listCalibrations'
-  | 'activeCalibration'
-  | 'dailyRunTotals'
+  'listRuns' | 'getRun' | 'listUsage' | 'listCalibrations' | 'activeCalibration' | 'dailyRunTotals'
 >;

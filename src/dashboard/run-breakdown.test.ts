@@ -1,30 +1,19 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AttemptLedgerEntry } from '../storage/usage-store';
+import type { AttemptRecord } from '../core/ledger';
 import { makeRecord, withoutOptional } from '../storage/test-fixtures';
 import { callLabel, callTokensChart, predictionChart } from './charts';
 import { runBreakdown } from './run-breakdown';
 
 const workflowId = 'analysis-SPX-1';
 
-function attempt(
-  callId: string,
-  number: number,
-  outcome: AttemptLedgerEntry['outcome'],
-  tokens: [number, number],
-): AttemptLedgerEntry {
+function attempt(number: number, outcome: AttemptRecord['outcome'], tokens: [number, number]): AttemptRecord {
   return {
-    workflowId,
-    runId: 'run-1',
-    callId,
-    agent: 'news_analyst',
-    round: 0,
     attempt: number,
     outcome,
     promptTokens: tokens[0],
     completionTokens: tokens[1],
     source: outcome === 'completed' ? 'server' : 'estimated',
-    recordedAt: `2024-03-05T10:00:0${number}.000Z`,
     ...(outcome === 'failed' ? { failureType: 'StreamDropped' } : {}),
   };
 }
@@ -50,19 +39,17 @@ describe('where a run’s tokens went', () => {
     predictedTokens: 80,
     attempts: 2,
     costUsd: 0.002,
+    // As the ledger may return them: not in attempt order.
+    attemptRecords: [attempt(2, 'completed', [800, 100]), attempt(1, 'failed', [400, 50])],
   });
   // A call of a model without a price, and without cached or predicted figures.
   const trader = withoutOptional(
     makeRecord({ workflowId, agent: 'trader', promptTokens: 500, completionTokens: 50 }),
   );
-  const attempts = [
-    attempt(news.callId, 2, 'completed', [800, 100]),
-    attempt(news.callId, 1, 'failed', [400, 50]),
-  ];
   // Recorded in pipeline order except the trader first: calls keep the ledger's order, agents the roster's.
-  const breakdown = runBreakdown([trader, market, news], attempts);
+  const breakdown = runBreakdown([trader, market, news]);
 
-  test('each call: its tokens add up, its prediction error is signed, its attempts come from the attempt table', () => {
+  test('each call: its tokens add up, its prediction error is signed, its attempts in order, recorded with the call', () => {
     const [traderCall, marketCall, newsCall] = breakdown.calls;
     assert.equal(traderCall?.totalTokens, 550);
     assert.equal(traderCall?.cachedPromptTokens, undefined, 'unknown cached tokens stay unknown');
@@ -77,11 +64,8 @@ describe('where a run’s tokens went', () => {
         [2, 'completed', undefined],
       ],
     );
-    assert.deepEqual(
-      marketCall?.attempts,
-      market.attemptRecords ?? [],
-      'no table entries: the record’s own list',
-    );
+    assert.ok(newsCall?.attempts.every((entry) => entry.recordedAt === news.recordedAt));
+    assert.deepEqual(marketCall?.attempts, [], 'a call without attempt entries has none');
   });
 
   test('per agent in roster order, and totals over every call', () => {

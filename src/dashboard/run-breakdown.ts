@@ -4,11 +4,10 @@ import { AGENT_NAMES, type AgentName } from '../core/agents';
 import type { AttemptRecord, UsageSource } from '../core/ledger';
 import { meanAbsolutePercentageError } from '../core/predictor';
 import type { UsageRecord } from '../core/types';
-import type { AttemptLedgerEntry } from '../storage/usage-store';
 
 /** One attempt of a call as the run page lists it. */
 export interface AttemptBreakdown extends AttemptRecord {
-  /** When the ledger wrote it, where the attempt table says (records' own attempt lists do not). */
+  /** When the ledger wrote it: with its call. */
   recordedAt?: string;
 }
 
@@ -97,21 +96,20 @@ function sumKnown(values: ReadonlyArray<number | undefined>): number | undefined
   return known.length === 0 ? undefined : known.reduce((sum, value) => sum + value, 0);
 }
 
-function attemptKey(runId: string, callId: string): string {
-  return `${runId}\u0000${callId}`;
-}
-
 /**
- * A call's attempts: from the ledger's attempt table when it has them (they carry when each was written),
- * else from the record's own list (records written before attempts had a table of their own).
+ * A call's attempts in attempt order. The ledger writes a call's attempts with the call, so each was recorded
+ * when the call was.
  */
-function attemptsOf(record: UsageRecord, fromTable: Map<string, AttemptBreakdown[]>): AttemptBreakdown[] {
-  const listed = fromTable.get(attemptKey(record.runId, record.callId));
-  const attempts = listed && listed.length > 0 ? listed : [...(record.attemptRecords ?? [])];
-  return [...attempts].sort((left, right) => left.attempt - right.attempt);
+function attemptsOf(record: UsageRecord): AttemptBreakdown[] {
+  return [...(record.attemptRecords ?? [])]
+    .sort((left, right) => left.attempt - right.attempt)
+    .map((attempt) => ({
+      ...attempt,
+      ...(record.recordedAt === undefined ? {} : { recordedAt: record.recordedAt }),
+    }));
 }
 
-function callOf(record: UsageRecord, fromTable: Map<string, AttemptBreakdown[]>): CallBreakdown {
+function callOf(record: UsageRecord): CallBreakdown {
   const call: CallBreakdown = {
     callId: record.callId,
     runId: record.runId,
@@ -128,7 +126,7 @@ function callOf(record: UsageRecord, fromTable: Map<string, AttemptBreakdown[]>)
     truncated: record.truncated,
     usageSource: record.usageSource,
     latencyMs: record.latencyMs,
-    attempts: attemptsOf(record, fromTable),
+    attempts: attemptsOf(record),
   };
   if (record.cachedPromptTokens !== undefined) call.cachedPromptTokens = record.cachedPromptTokens;
   if (record.predictedTokens !== undefined) {
@@ -169,25 +167,8 @@ function rosterIndex(agent: AgentName): number {
  * Breaks a run's ledger down per call, per agent and in total. `records` are the run's usage records in the
  * order the ledger keeps them (oldest first) and `attempts` its attempt entries; calls keep the records' order.
  */
-export function runBreakdown(
-  records: readonly UsageRecord[],
-  attempts: readonly AttemptLedgerEntry[] = [],
-): RunBreakdown {
-  const fromTable = new Map<string, AttemptBreakdown[]>();
-  for (const entry of attempts) {
-    const key = attemptKey(entry.runId, entry.callId);
-    const attempt: AttemptBreakdown = {
-      attempt: entry.attempt,
-      outcome: entry.outcome,
-      promptTokens: entry.promptTokens,
-      completionTokens: entry.completionTokens,
-      source: entry.source,
-      recordedAt: entry.recordedAt,
-    };
-    if (entry.failureType !== undefined) attempt.failureType = entry.failureType;
-    fromTable.set(key, [...(fromTable.get(key) ?? []), attempt]);
-  }
-  const calls = records.map((record) => callOf(record, fromTable));
+export function runBreakdown(records: readonly UsageRecord[]): RunBreakdown {
+  const calls = records.map(callOf);
 
   const byAgent = new Map<AgentName, CallBreakdown[]>();
   for (const call of calls) byAgent.set(call.agent, [...(byAgent.get(call.agent) ?? []), call]);

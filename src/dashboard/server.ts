@@ -151,17 +151,17 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
   async function runRoute(url: URL, response: ServerResponse): Promise<void> {
     requireNoParameters(url.searchParams, 'a run page');
     const workflowId = decodeWorkflowId(url.pathname.slice('/runs/'.length));
-    const [summary, records, attempts] = await Promise.all([
+    // A run's records come with their attempts.
+    const [summary, records] = await Promise.all([
       ledger.getRun(workflowId),
       ledger.listUsage({ workflowId }),
-      ledger.listAttempts(workflowId),
     ]);
     if (!summary && records.length === 0) {
       throw notFound(
         `The ledger has no run "${workflowId}" (a run that has only just started has no call recorded yet); the runs page lists the recorded ones.`,
       );
     }
-    const data = { workflowId, breakdown: runBreakdown(records, attempts), ...(summary ? { summary } : {}) };
+    const data = { workflowId, breakdown: runBreakdown(records), ...(summary ? { summary } : {}) };
     sendHtml(response, 200, runPage(data, context));
   }
 
