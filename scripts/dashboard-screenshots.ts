@@ -1,5 +1,5 @@
-// Saves the README's screenshots of the dashboard: the runs page (with a run in progress), a run's page and the
-// trends page, over a ledger of real runs made on a Temporal dev server with the test suite's fake OpenAI server.
+// Saves the README's screenshots of the dashboard: the runs page (with a run in progress), a run's page, the
+// trends page (with the alerts the runs raised) and a stored daily report, over a ledger of real runs made on a Temporal dev server with the test suite's fake OpenAI server.
 //
 //   npx tsx scripts/dashboard-screenshots.ts [output folder, default docs/screenshots]
 //
@@ -12,6 +12,7 @@ import { buildRunSettings } from '../src/config/run-settings';
 import { temporalLiveRuns } from '../src/dashboard/live-runs';
 import { startDashboardServer } from '../src/dashboard/server';
 import type { analysisWorkflow } from '../src/workflows/analysis-workflow';
+import type { dailyReportWorkflow } from '../src/workflows/daily-report-workflow';
 import {
   createWorkers,
   runAnalysis,
@@ -54,11 +55,26 @@ async function run(): Promise<void> {
       },
       { workflowId: 'analysis-SPX-2020-04-17-5e2d9f10', request: {} },
     ];
+    // Thresholds these runs cross, so the trends page shows real alerts (recorded; no webhook is set).
+    const alerting = () => testConfig(harness, { alerts: { budgetUsedFraction: 0.6, dailyCostUsd: 0.01 } });
     for (const options of finished) {
-      const outcome = await runAnalysis(harness, { config: testConfig(harness), ...options });
+      const outcome = await runAnalysis(harness, { config: alerting(), ...options });
       if (!outcome.ok) throw outcome.error;
       process.stdout.write(`made ${options.workflowId}\n`);
     }
+    const today = new Date().toISOString().slice(0, 10);
+    const reportConfig = alerting();
+    const reportWorkers = await createWorkers(harness, reportConfig);
+    const report = await harness.env.client.workflow.start<typeof dailyReportWorkflow>(
+      'dailyReportWorkflow',
+      {
+        taskQueue: reportConfig.temporal.taskQueue,
+        workflowId: `daily-report-${today}`,
+        args: [{ day: today }],
+      },
+    );
+    await reportWorkers.runUntil(report.result());
+    process.stdout.write(`made the daily report of ${today}\n`);
 
     const dashboard = await startDashboardServer({
       ledger: harness.store,
@@ -99,6 +115,9 @@ async function run(): Promise<void> {
       await page.goto(`${dashboard.url}/trends?days=7`);
       await until(() => chartsDrawn(page), 'the trends page’s charts');
       await page.screenshot({ path: path.join(output, 'dashboard-trends.png'), fullPage: true });
+      await page.goto(`${dashboard.url}/reports/${today}`);
+      await until(() => chartsDrawn(page), 'the daily report’s charts');
+      await page.screenshot({ path: path.join(output, 'daily-report.png'), fullPage: true });
     } finally {
       await browser.close();
       await dashboard.close();

@@ -227,6 +227,7 @@ describe('the worker’s metrics endpoint against the ledger', () => {
         assert.ok(
           sumOf(midway.samples, 'gen_ai_client_operation_time_to_first_chunk_seconds_count', {
             agent: 'market_analyst',
+            mode: 'optimized',
           }) >= 1,
         );
         assert.equal(sumOf(midway.samples, 'tokenflow_runs_total'), 0, 'no run has finished yet');

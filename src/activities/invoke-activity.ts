@@ -14,7 +14,7 @@ import {
 import { StreamMonitor } from '../core/stream-monitor';
 import { AttemptHeartbeat } from './attempt-heartbeat';
 import { UNLEARNED_ESTIMATE_FACTOR, estimateServerTokens } from '../core/tokenizer-drift';
-import type { ChatMessage, TokenCounter } from '../core/types';
+import type { ChatMessage, PipelineMode, TokenCounter } from '../core/types';
 import { ProviderError, type ChatProvider, type ChatResult } from '../llm/provider';
 import type { RequestMetrics } from '../monitoring/tokenflow-metrics';
 
@@ -25,6 +25,8 @@ export interface InvokeInput {
   agent: AgentName;
   provider: 'openai' | 'local';
   model: string;
+  /** The run's mode, for the request metrics' `mode` label; absent in runs started before it was passed. */
+  mode?: PipelineMode;
   messages: ChatMessage[];
   /** Completion ceiling the predictive limiter set for this call. */
   maxTokens: number;
@@ -207,6 +209,7 @@ export function createInvokeActivity(deps: InvokeActivityDependencies) {
           agent: input.agent,
           provider: input.provider,
           model: input.model,
+          mode: input.mode ?? 'unknown',
           durationSeconds: (Date.now() - requestSentAt) / 1000,
           ...(firstChunkAt === undefined
             ? {}

@@ -1,6 +1,7 @@
-import { ScheduleAlreadyRunning, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { AppConfig } from '../config/schema';
 import type { learningWorkflow } from '../workflows/learning-workflow';
+import { upsertSchedule } from './upsert-schedule';
 
 export const LEARNING_SCHEDULE_ID = 'tokenflow-learning';
 
@@ -12,21 +13,15 @@ export async function ensureLearningSchedule(
   client: Client,
   config: AppConfig,
 ): Promise<'created' | 'updated'> {
-  const spec = { intervals: [{ every: config.learning.every as `${number}${'s' | 'm' | 'h' | 'd'}` }] };
-  const action = {
-    type: 'startWorkflow' as const,
-    workflowType: 'learningWorkflow',
-    taskQueue: config.temporal.taskQueue,
-    args: [{ model: config.model }] as Parameters<typeof learningWorkflow>,
-  };
-  try {
-    await client.schedule.create({ scheduleId: LEARNING_SCHEDULE_ID, spec, action });
-    return 'created';
-  } catch (error) {
-    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-    await client.schedule
-      .getHandle(LEARNING_SCHEDULE_ID)
-      .update((previous) => ({ ...previous, spec, action }));
-    return 'updated';
-  }
+  return upsertSchedule(
+    client,
+    LEARNING_SCHEDULE_ID,
+    { intervals: [{ every: config.learning.every as `${number}${'s' | 'm' | 'h' | 'd'}` }] },
+    {
+      type: 'startWorkflow',
+      workflowType: 'learningWorkflow',
+      taskQueue: config.temporal.taskQueue,
+      args: [{ model: config.model }] as Parameters<typeof learningWorkflow>,
+    },
+  );
 }

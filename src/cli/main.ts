@@ -23,7 +23,7 @@ const USAGE = `Usage:
   tokenflow worker                           run a worker (workflows and activities; metrics on 127.0.0.1:9464)
   tokenflow compare <TICKER> --date D        baseline vs optimized on the same inputs (A/B report)
   tokenflow learn [--schedule]               recalibrate now (or create the learning Schedule)
-  tokenflow report [--day YYYY-MM-DD]        daily usage, cost and alerts
+  tokenflow report [--day D] [--html FILE] [--json]  daily report of a UTC day: usage, cost, alerts
   tokenflow dev                              start the local Temporal dev server (UI on :8233)
   ${CODEC_SERVER_USAGE}
   ${DASHBOARD_USAGE}

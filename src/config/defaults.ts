@@ -94,6 +94,13 @@ export const DEFAULT_CONFIG = {
   database: {},
   dataSource: { kind: 'sample' },
   learning: { every: '1h', minimumSamples: 5, maximumAdjustment: 0.5 },
-  alerts: { budgetUsedFraction: 0.9, dailyCostUsd: 5 },
+  alerts: {
+    budgetUsedFraction: 0.9,
+    agentAllocationFraction: 1,
+    dailyCostUsd: 5,
+    predictionErrorFraction: 0.5,
+    minimumCalls: 10,
+  },
+  reports: { at: '00:15' },
   dashboard: { port: 8300 },
 };

@@ -184,6 +184,22 @@ describe('loadConfig: no secret in any error message', () => {
     );
   });
 
+  test('TOKENFLOW_ALERT_WEBHOOK_URL sets the alert webhook; a bad one is refused without repeating it', () => {
+    const url = 'https://hooks.slack.com/services/T000/B000/XXXXsecretXXXX';
+    assert.equal(
+      loadConfig({ environment: { TOKENFLOW_ALERT_WEBHOOK_URL: url }, cwd }).alerts.webhookUrl,
+      url,
+    );
+    assert.equal(loadConfig({ environment: {}, cwd }).alerts.webhookUrl, undefined);
+    assert.throws(
+      () =>
+        loadConfig({ environment: { TOKENFLOW_ALERT_WEBHOOK_URL: 'hooks.slack.com/XXXXsecretXXXX' }, cwd }),
+      (error: Error) =>
+        /alerts\.webhookUrl: must be an http:\/\/ or https:\/\/ URL/.test(error.message) &&
+        !error.message.includes('XXXXsecretXXXX'),
+    );
+  });
+
   test('TOKENFLOW_DATABASE_URL names a PostgreSQL ledger; anything but a postgres URL is refused, unquoted', () => {
     const url = 'postgres://ledger:hunter22-pass@db.internal:5432/tokenflow';
     assert.equal(loadConfig({ environment: { TOKENFLOW_DATABASE_URL: url }, cwd }).database.url, url);

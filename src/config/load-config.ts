@@ -60,11 +60,14 @@ function secretValues(merged: Json, environment: NodeJS.ProcessEnv): string[] {
   const openai = isPlainObject(merged.openai) ? merged.openai : {};
   const candidates: unknown[] = [openai.apiKey, environment.OPENAI_API_KEY];
   const database = isPlainObject(merged.database) ? merged.database : {};
+  const alerts = isPlainObject(merged.alerts) ? merged.alerts : {};
   for (const url of [
     openai.baseUrl,
     environment.OPENAI_BASE_URL,
     database.url,
     environment.TOKENFLOW_DATABASE_URL,
+    alerts.webhookUrl,
+    environment.TOKENFLOW_ALERT_WEBHOOK_URL,
   ]) {
     if (typeof url !== 'string') continue;
     // Whole, because a URL that does not parse may still hold `user:password@`.
@@ -266,6 +269,8 @@ function environmentLayer(environment: NodeJS.ProcessEnv): Json {
   if (environment.TOKENFLOW_DATA_DIR) layer.dataDir = environment.TOKENFLOW_DATA_DIR;
   if (environment.TOKENFLOW_METRICS_PORT) layer.metrics = { port: environment.TOKENFLOW_METRICS_PORT };
   if (environment.TOKENFLOW_DATABASE_URL) layer.database = { url: environment.TOKENFLOW_DATABASE_URL };
+  if (environment.TOKENFLOW_ALERT_WEBHOOK_URL)
+    layer.alerts = { webhookUrl: environment.TOKENFLOW_ALERT_WEBHOOK_URL };
   if (environment.TOKENFLOW_LOCAL_MODEL_PATH)
     layer.local = { modelPath: environment.TOKENFLOW_LOCAL_MODEL_PATH };
   if (environment.TOKENFLOW_DATA_FOLDER)

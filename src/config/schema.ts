@@ -212,12 +212,38 @@ export function buildAppConfigSchema() {
           maximumAdjustment: z.coerce.number().min(0).max(0.9),
         })
         .strict(),
+      /**
+       * Alert rules, evaluated as each run ends and by the daily report; every alert is recorded in the ledger and
+       * sent once to `webhookUrl` when one is set.
+       */
       alerts: z
         .object({
+          /**
+           * Slack-compatible incoming webhook (`TOKENFLOW_ALERT_WEBHOOK_URL`). A secret: it never enters a workflow
+           * payload, a history or a message (only its origin is named).
+           */
+          webhookUrl: z
+            .string()
+            .regex(/^https?:\/\//, 'must be an http:// or https:// URL')
+            .optional(),
           /** Alert when a run's spend passes this fraction of its hard cap. */
           budgetUsedFraction: z.coerce.number().min(0).max(1),
+          /** Alert when an agent spends more than this multiple of its budget line's allocation. */
+          agentAllocationFraction: z.coerce.number().min(0),
           /** Alert when a day's cost passes this many USD. */
           dailyCostUsd: z.coerce.number().min(0),
+          // A day's raw word-limit compliance under `tokens.wordLimitCompliance` raises an alert as well.
+          /** Alert when an agent's prediction error (mean absolute percentage error) over a day passes this. */
+          predictionErrorFraction: z.coerce.number().min(0),
+          /** Rates (compliance, prediction error) are judged only over at least this many calls. */
+          minimumCalls: z.coerce.number().int().min(1),
+        })
+        .strict(),
+      /** The daily report: a workflow on a Temporal Schedule reports the UTC day before it runs. */
+      reports: z
+        .object({
+          /** UTC time of day (`HH:MM`) the report Schedule runs. */
+          at: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a UTC time of day like 00:15'),
         })
         .strict(),
       /** `tokenflow dashboard`: always on 127.0.0.1; the Temporal UI it links to is `temporal.uiUrl`. */

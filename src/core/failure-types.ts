@@ -1,5 +1,5 @@
 /**
- * One vocabulary for why a model call failed. Providers classify their errors with these types, the invoke
+ * One vocabulary for why a model call (or a webhook delivery) failed. Providers classify their errors with these types, the invoke
  * activity raises them as Temporal ApplicationFailure types, and Temporal's retry policy matches them: the
  * non-retryable list below is derived from the table, so a new type must say whether retrying it helps.
  */
@@ -37,6 +37,10 @@ const FAILURE_TYPES = {
   BudgetExhausted: { retryable: false },
   /** The risk manager's answer held no valid decision, even after its repair (runs before the ledger patch). */
   MalformedDecision: { retryable: false },
+  /** The alert webhook did not answer, timed out, or answered 429 or 5xx. */
+  WebhookUnavailable: { retryable: true },
+  /** The alert webhook refused the message (4xx other than 408 and 429): a wrong URL or a revoked hook. */
+  WebhookRejected: { retryable: false },
 } as const satisfies Record<string, { retryable: boolean }>;
 
 export type FailureType = keyof typeof FAILURE_TYPES;

@@ -97,7 +97,7 @@ describe('dailyReportOf', () => {
       { budgetStatus: 'within', promptTokens: 900 },
       { budgetStatus: 'degraded', decision: 'SELL', promptTokens: 50, originalPromptTokens: 0 },
     ];
-    const { byMode, budgetStatuses, decisions, finishReasons, perAgent, ...totals } = dailyReportOf(
+    const { byMode, byModel, budgetStatuses, decisions, finishReasons, perAgent, ...totals } = dailyReportOf(
       '2024-06-03',
       records,
       finished,
@@ -119,11 +119,14 @@ describe('dailyReportOf', () => {
       truncationRate: 0.25,
       // Only the first run reported both prompt figures (a zero original is no figure): 1 - 150 / 200.
       promptReduction: 0.25,
+      // Per run: optimized 225 tokens, baseline 220 / 2 = 110; this day the optimized run spent more.
+      reductionAgainstBaseline: 1 - 225 / 110,
     });
     assert.deepEqual(byMode, {
       optimized: { runs: 1, calls: 2, totalTokens: 225, costUsd: 0.25 },
       baseline: { runs: 2, calls: 2, totalTokens: 220, costUsd: 0.5 },
     });
+    assert.deepEqual(byModel, { smollm2: { runs: 3, calls: 4, totalTokens: 445, costUsd: 0.75 } });
     assert.deepEqual(budgetStatuses, { within: 2, degraded: 1 });
     assert.deepEqual(decisions, { SELL: 2, none: 1 });
     assert.deepEqual(finishReasons, { length: 2, stop: 1 });
@@ -151,6 +154,7 @@ describe('dailyReportOf', () => {
       costUsd: 0,
       callsWithoutCost: 0,
       byMode: {},
+      byModel: {},
       budgetStatuses: {},
       decisions: {},
       finishReasons: {},

@@ -62,6 +62,13 @@ export interface DailyReport {
   /** 1 - prompt tokens sent / prompt tokens before optimization, over finished runs that reported both. */
   promptReduction?: number;
   byMode: Partial<Record<PipelineMode, DailyModeTotals>>;
+  /** The same totals per model. */
+  byModel: Record<string, DailyModeTotals>;
+  /**
+   * 1 - tokens per optimized run / tokens per baseline run, when the day has calls of both modes: the saving
+   * against the origin project's behaviour measured on that day's own runs.
+   */
+  reductionAgainstBaseline?: number;
   /** Finished runs by budget status. */
   budgetStatuses: Record<string, number>;
   /** Finished runs by decision. */
@@ -158,6 +165,28 @@ function countBy(values: string[]): Record<string, number> {
   return counts;
 }
 
+/** Calls, tokens, cost and distinct runs of the records, grouped by `keyOf`. */
+function totalsBy(
+  records: readonly UsageRecord[],
+  keyOf: (record: UsageRecord) => string,
+): Record<string, DailyModeTotals> {
+  const totals: Record<string, DailyModeTotals> = {};
+  const workflows = new Map<string, Set<string>>();
+  for (const record of records) {
+    const key = keyOf(record);
+    const entry = totals[key] ?? { runs: 0, calls: 0, totalTokens: 0, costUsd: 0 };
+    entry.calls += 1;
+    entry.totalTokens += record.promptTokens + record.completionTokens + record.lostTokens;
+    entry.costUsd += record.costUsd ?? 0;
+    totals[key] = entry;
+    const seen = workflows.get(key) ?? new Set<string>();
+    seen.add(record.workflowId);
+    workflows.set(key, seen);
+    entry.runs = seen.size;
+  }
+  return totals;
+}
+
 /**
  * Totals of one UTC day from the calls recorded that day and the runs that finished that day. Counts keep the
  * order they are given in (oldest first).
@@ -171,23 +200,8 @@ export function dailyReportOf(
     record.promptTokens + record.completionTokens + record.lostTokens;
   const complianceKnown = records.filter((record) => record.rawCompliant !== undefined);
   const costs = records.filter((record) => record.costUsd !== undefined);
-  const byMode: Partial<Record<PipelineMode, DailyModeTotals>> = {};
-  const workflowsByMode = new Map<string, Set<string>>();
-  for (const record of records) {
-    const mode = record.mode;
-    const totals = byMode[mode] ?? { runs: 0, calls: 0, totalTokens: 0, costUsd: 0 };
-    totals.calls += 1;
-    totals.totalTokens += spent(record);
-    totals.costUsd += record.costUsd ?? 0;
-    byMode[mode] = totals;
-    const workflows = workflowsByMode.get(mode) ?? new Set<string>();
-    workflows.add(record.workflowId);
-    workflowsByMode.set(mode, workflows);
-  }
-  for (const [mode, workflows] of workflowsByMode) {
-    const totals = byMode[mode as PipelineMode];
-    if (totals) totals.runs = workflows.size;
-  }
+  const byMode = totalsBy(records, (record) => record.mode) as Partial<Record<PipelineMode, DailyModeTotals>>;
+  const byModel = totalsBy(records, (record) => record.model);
   const reducible = finished.filter(
     (run) =>
       run.originalPromptTokens !== undefined &&
@@ -210,6 +224,7 @@ export function dailyReportOf(
     costUsd: costs.reduce((sum, record) => sum + (record.costUsd ?? 0), 0),
     callsWithoutCost: records.length - costs.length,
     byMode,
+    byModel,
     budgetStatuses: countBy(finished.map((run) => run.budgetStatus)),
     decisions: countBy(finished.map((run) => run.decision ?? 'none')),
     finishReasons: countBy(
@@ -224,5 +239,10 @@ export function dailyReportOf(
   if (records.length > 0)
     report.truncationRate = records.filter((record) => record.truncated).length / records.length;
   if (originalPrompt > 0) report.promptReduction = 1 - sentPrompt / originalPrompt;
+  const { baseline, optimized } = byMode;
+  if (baseline && optimized && baseline.runs > 0 && optimized.runs > 0 && baseline.totalTokens > 0) {
+    report.reductionAgainstBaseline =
+      1 - optimized.totalTokens / optimized.runs / (baseline.totalTokens / baseline.runs);
+  }
   return report;
 }

@@ -89,6 +89,37 @@ for (const { engine, skip } of ledgerEngines()) {
       await store.recordUsage(
         makeRecord({ workflowId: HOSTILE, agent: 'news_analyst', finishReason: HOSTILE, attemptRecords: [] }),
       );
+      await store.recordAlerts(
+        [
+          {
+            key: `run_exhausted:${HOSTILE}`,
+            rule: 'run_exhausted',
+            day: '2026-03-02',
+            workflowId: HOSTILE,
+            message: `Run ${HOSTILE} exhausted its budget after 200000 tokens.`,
+            value: 200_000,
+            threshold: 40_000,
+          },
+          {
+            key: 'daily_cost:2026-03-01',
+            rule: 'daily_cost',
+            day: '2026-03-01',
+            message: '2026-03-01: spend $9.0000 is over the $5 daily alert threshold.',
+            value: 9,
+            threshold: 5,
+          },
+        ],
+        '2026-03-02T11:05:00.000Z',
+      );
+      await store.markAlertDelivered('daily_cost:2026-03-01', '2026-03-02T11:05:01.000Z');
+      await store.saveReport({
+        day: '2026-03-01',
+        workflowId: 'daily-report-2026-03-01',
+        createdAt: '2026-03-02T00:15:00.000Z',
+        summary: `tokenflow daily report 2026-03-01: 1 run ${HOSTILE}`,
+        markdown: '# tokenflow daily report 2026-03-01',
+        html: '<!doctype html><title>stored report</title><p id="stored">stored page</p>',
+      });
       server = await startDashboardServer({
         ledger: store,
         liveRuns,
@@ -190,6 +221,45 @@ for (const { engine, skip } of ledgerEngines()) {
       assert.match(page.body, /"labels":\["2026-02-24",.*"2026-03-02"\]/);
       assert.match(page.body, /fewer tokens\s+than a\s+baseline\s+run/);
       assert.match(page.body, /id="alerts"/);
+    });
+
+    test('the trends page lists the ledger’s alerts, newest first, and the stored daily reports', async () => {
+      const page = await get(`${server.url}/trends`);
+      assert.equal(page.status, 200);
+      assert.doesNotMatch(page.body, /Not built yet/);
+      assert.ok(!page.body.includes(HOSTILE), 'no ledger text becomes markup');
+      const alerts = page.body.slice(
+        page.body.indexOf('id="alert-list"'),
+        page.body.indexOf('id="daily-reports"'),
+      );
+      const rows = [...alerts.matchAll(/<tr data-key="([^"]*)">([\s\S]*?)<\/tr>/g)];
+      assert.deepEqual(
+        rows.map((row) => row[1]),
+        ['daily_cost:2026-03-01', 'run_exhausted:&lt;img src=x onerror=alert(1)&gt;'],
+      );
+      assert.match(rows[0]?.[2] ?? '', /delivered 2026-03-02 11:05:01 UTC/);
+      assert.match(rows[1]?.[2] ?? '', /not delivered/);
+      assert.ok((rows[1]?.[2] ?? '').includes(`href="/runs/${encodeURIComponent(HOSTILE)}"`));
+      assert.match(page.body, /<a href="\/reports\/2026-03-01">2026-03-01<\/a>/);
+      assert.match(page.body, /tokenflow daily report 2026-03-01: 1 run &lt;img/);
+    });
+
+    test('/reports/<day> serves the stored page; an unknown day is a 404, a malformed one a 400', async () => {
+      const page = await get(`${server.url}/reports/2026-03-01`);
+      assert.equal(page.status, 200);
+      assert.equal(page.body, '<!doctype html><title>stored report</title><p id="stored">stored page</p>');
+      const policy = String(page.headers['content-security-policy']);
+      assert.match(policy, /script-src 'self' 'sha256-[A-Za-z0-9+/=]+';/);
+      assert.match(policy, /style-src 'sha256-[A-Za-z0-9+/=]+';/);
+      const missing = await get(`${server.url}/reports/2026-02-28`);
+      assert.equal(missing.status, 404);
+      assert.match(missing.body, /The ledger has no report of 2026-02-28/);
+      for (const bad of ['yesterday', '2026-13-01', '2026-03-01x', '%3Cimg%3E', '']) {
+        const answer = await get(`${server.url}/reports/${bad}`);
+        assert.equal(answer.status, 400, bad);
+        assert.ok(!answer.body.includes('<img>'), bad);
+      }
+      assert.equal((await get(`${server.url}/reports/2026-03-01?x=1`)).status, 400);
     });
 
     test('/api/live: the running runs as the page shows them, or 503 when Temporal cannot be asked', async () => {

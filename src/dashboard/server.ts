@@ -3,6 +3,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { projectRoot } from '../cli/project-root';
+import { REPORT_INLINE_SOURCES } from '../reports/report-page-assets';
+import { DAY_PATTERN } from '../storage/columns';
+import { CHART_LIBRARY_PATH, chartLibraryFile } from './chart-library';
 import type { DashboardLedger } from './dashboard-ledger';
 import { DashboardHttpError, badRequest, notFound } from './http-error';
 import { liveRunView, type LiveRunsResponse } from './live-run-view';
@@ -18,6 +21,10 @@ import { baselineComparison, dailySeries, trendWindow } from './trends';
 
 /** The only address the dashboard listens on: the ledger is not for the network. */
 const HOST = '127.0.0.1';
+
+/** Alerts and daily reports the trends page lists, newest first. */
+const ALERTS_SHOWN = 50;
+const REPORTS_SHOWN = 30;
 
 /** Options of {@link startDashboardServer}. */
 export interface DashboardServerOptions {
@@ -45,14 +52,9 @@ interface Asset {
 }
 
 function assets(): Map<string, Asset> {
-  // chart.js exports no path to its UMD build; its main entry sits in the same dist folder.
-  const chartFolder = path.dirname(require.resolve('chart.js'));
   const browserFolder = path.join(projectRoot(), 'src', 'dashboard', 'browser');
   return new Map([
-    [
-      '/assets/chart.umd.min.js',
-      { file: path.join(chartFolder, 'chart.umd.min.js'), contentType: 'text/javascript; charset=utf-8' },
-    ],
+    [CHART_LIBRARY_PATH, { file: chartLibraryFile(), contentType: 'text/javascript; charset=utf-8' }],
     [
       '/assets/dashboard.js',
       { file: path.join(browserFolder, 'dashboard.js'), contentType: 'text/javascript; charset=utf-8' },
@@ -72,15 +74,22 @@ const SECURITY_HEADERS = {
   'referrer-policy': 'no-referrer',
 };
 
+// A stored daily report is a standalone page: its own style and chart script are inline, allowed by their hashes.
+const REPORT_SECURITY_HEADERS = {
+  ...SECURITY_HEADERS,
+  'content-security-policy': `default-src 'none'; script-src 'self' ${REPORT_INLINE_SOURCES.script}; style-src ${REPORT_INLINE_SOURCES.style}; img-src 'self' data:; form-action 'none'; base-uri 'none'; frame-ancestors 'none'`,
+};
+
 function send(
   response: ServerResponse,
   status: number,
   contentType: string,
   body: string | Buffer,
   cache = 'no-store',
+  headers: Readonly<Record<string, string>> = SECURITY_HEADERS,
 ): void {
   response.writeHead(status, {
-    ...SECURITY_HEADERS,
+    ...headers,
     'content-type': contentType,
     'content-length': Buffer.byteLength(body),
     'cache-control': cache,
@@ -117,6 +126,13 @@ function decodeWorkflowId(encoded: string): string {
   }
   if (workflowId.length === 0) throw badRequest('The address names no run: use /runs/<workflowId>.');
   return workflowId;
+}
+
+function reportDayOf(day: string): string {
+  if (!DAY_PATTERN.test(day) || Number.isNaN(new Date(`${day}T00:00:00Z`).getTime())) {
+    throw badRequest(`A report is addressed by its UTC day: use /reports/YYYY-MM-DD (got "${day}").`);
+  }
+  return day;
 }
 
 /** Serves the dashboard on 127.0.0.1 until closed. */
@@ -168,10 +184,12 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
   async function trendsRoute(url: URL, response: ServerResponse): Promise<void> {
     const { days } = parseTrendsQuery(url.searchParams);
     const window = trendWindow(now(), days);
-    const [rows, calibrations, active] = await Promise.all([
+    const [rows, calibrations, active, alerts, reports] = await Promise.all([
       ledger.dailyRunTotals({ since: window.since, until: window.until }),
       ledger.listCalibrations(20),
       ledger.activeCalibration(),
+      ledger.listAlerts({ limit: ALERTS_SHOWN }),
+      ledger.listReports(REPORTS_SHOWN),
     ]);
     const page = trendsPage(
       {
@@ -179,11 +197,25 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
         series: dailySeries(rows, window.days),
         comparison: baselineComparison(rows.filter((row) => window.days.includes(row.day))),
         calibrations,
+        alerts,
+        reports,
         ...(active ? { activeCalibration: active.version } : {}),
       },
       context,
     );
     sendHtml(response, 200, page);
+  }
+
+  async function reportRoute(url: URL, response: ServerResponse): Promise<void> {
+    requireNoParameters(url.searchParams, 'a report page');
+    const day = reportDayOf(url.pathname.slice('/reports/'.length));
+    const report = await ledger.getReport(day);
+    if (!report) {
+      throw notFound(
+        `The ledger has no report of ${day}: the report Schedule stores one after the day ends; the trends page lists the stored ones.`,
+      );
+    }
+    send(response, 200, 'text/html; charset=utf-8', report.html, 'no-store', REPORT_SECURITY_HEADERS);
   }
 
   async function liveRoute(url: URL, response: ServerResponse): Promise<void> {
@@ -223,8 +255,11 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
     if (url.pathname === '/' || url.pathname === '/api/runs') return runsRoute(url, response);
     if (url.pathname.startsWith('/runs/')) return runRoute(url, response);
     if (url.pathname === '/trends') return trendsRoute(url, response);
+    if (url.pathname.startsWith('/reports/')) return reportRoute(url, response);
     if (url.pathname === '/api/live') return liveRoute(url, response);
-    throw notFound(`No page at ${url.pathname}; the dashboard has /, /trends and /runs/<workflowId>.`);
+    throw notFound(
+      `No page at ${url.pathname}; the dashboard has /, /trends, /runs/<workflowId> and /reports/<day>.`,
+    );
   }
 
   const server = createServer((request, response) => {

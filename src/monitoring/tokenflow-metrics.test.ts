@@ -121,9 +121,14 @@ describe('tokenflow metrics', () => {
     assert.equal(sumOf(samples, 'tokenflow_stream_stops_total', { ...CALL, finish_reason: 'failed' }), 1);
   });
 
-  test('requests: duration always, time to first chunk when a chunk came, error_type on failures', async () => {
+  test('requests: duration always, time to first chunk when a chunk came, error_type on failures, by mode', async () => {
     const metrics = createTokenflowMetrics({ processMetrics: false });
-    const request = { agent: 'trader', provider: 'local' as const, model: 'smollm2-135m-instruct' };
+    const request = {
+      agent: 'trader',
+      provider: 'local' as const,
+      model: 'smollm2-135m-instruct',
+      mode: 'optimized',
+    };
     metrics.observeRequest({ ...request, durationSeconds: 3, timeToFirstChunkSeconds: 0.4 });
     metrics.observeRequest({ ...request, durationSeconds: 0.05, errorType: 'RateLimited' });
     const samples = await scrape(metrics);
@@ -132,8 +137,13 @@ describe('tokenflow metrics', () => {
       gen_ai_provider_name: 'llama_cpp',
       gen_ai_request_model: 'smollm2-135m-instruct',
       agent: 'trader',
+      mode: 'optimized',
     };
     assert.equal(sumOf(samples, 'gen_ai_client_operation_duration_seconds_count', labels), 2);
+    assert.equal(
+      sumOf(samples, 'gen_ai_client_operation_duration_seconds_count', { ...labels, mode: 'baseline' }),
+      0,
+    );
     const failed = samplesOf(samples, 'gen_ai_client_operation_duration_seconds_count', {
       ...labels,
       error_type: 'RateLimited',

@@ -47,6 +47,8 @@ export interface ModelRequestObservation {
   agent: string;
   provider: UsageRecord['provider'];
   model: string;
+  /** The run's mode (`optimized`, `baseline`), `unknown` for a request of a run that did not say. */
+  mode: string;
   /** From sending the request to the end of its answer (or its failure). */
   durationSeconds: number;
   /** From sending the request to its first streamed chunk; absent when none came. */
@@ -115,14 +117,14 @@ export function createTokenflowMetrics(options: TokenflowMetricsOptions = {}): T
   const operationDuration = new Histogram({
     name: 'gen_ai_client_operation_duration_seconds',
     help: 'OpenTelemetry gen_ai.client.operation.duration: from sending a request to the end of its answer or its failure (error_type set).',
-    labelNames: [...GEN_AI_LABELS, 'error_type'],
+    labelNames: [...GEN_AI_LABELS, 'mode', 'error_type'],
     buckets: OPERATION_DURATION_BUCKETS,
     registers,
   });
   const timeToFirstChunk = new Histogram({
     name: 'gen_ai_client_operation_time_to_first_chunk_seconds',
     help: 'OpenTelemetry gen_ai.client.operation.time_to_first_chunk: from sending a streamed request to its first chunk.',
-    labelNames: [...GEN_AI_LABELS],
+    labelNames: [...GEN_AI_LABELS, 'mode'],
     buckets: TIME_TO_FIRST_CHUNK_BUCKETS,
     registers,
   });
@@ -260,7 +262,7 @@ export function createTokenflowMetrics(options: TokenflowMetricsOptions = {}): T
     },
 
     observeRequest(observation) {
-      const labels = genAiLabels(observation);
+      const labels = { ...genAiLabels(observation), mode: observation.mode };
       operationDuration.observe(
         observation.errorType === undefined ? labels : { ...labels, error_type: observation.errorType },
         observation.durationSeconds,

@@ -84,6 +84,31 @@ export interface ActiveCalibrationTable {
   version: string;
 }
 
+/** One alert per breach (its key); `delivered_at` is stamped once the webhook took it. */
+export interface AlertsTable {
+  key: string;
+  rule: string;
+  day: string;
+  workflow_id: string | null;
+  agent: string | null;
+  message: string;
+  value: number;
+  threshold: number;
+  raised_at: string;
+  delivered_at: string | null;
+}
+
+/** One daily report per UTC day; `summary_sent_at` is stamped once the webhook took its summary. */
+export interface ReportsTable {
+  day: string;
+  workflow_id: string | null;
+  created_at: string;
+  summary: string;
+  markdown: string;
+  html: string;
+  summary_sent_at: string | null;
+}
+
 /** Every table of the ledger. */
 export interface LedgerTables {
   usage_records: UsageRecordsTable;
@@ -91,4 +116,6 @@ export interface LedgerTables {
   runs: RunsTable;
   calibrations: CalibrationsTable;
   active_calibration: ActiveCalibrationTable;
+  alerts: AlertsTable;
+  reports: ReportsTable;
 }

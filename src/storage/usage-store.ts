@@ -3,12 +3,19 @@
 // database behind one query builder. This file opens it and composes the three.
 import type { AgentCalibration, Calibration } from '../core/run-types';
 import { dailyReportOf, type DailyReport } from '../core/usage-report';
+import { createAlertStore, type AlertStore } from './alerts';
 import { createCalibrationStore, type CalibrationStore } from './calibrations';
 import { DAY_PATTERN } from './columns';
 import { describeLedgerLocation } from './ledger-location';
 import { openLedgerDatabase } from './open-database';
+import { createReportStore, type ReportStore } from './reports';
 export { LEDGER_SCHEMA_VERSION } from './open-database';
-import { createRunSummaryStore, runsFinishedBetween, type RunSummaryStore } from './run-summaries';
+import {
+  createRunSummaryStore,
+  runsFinishedBetween,
+  type RunSummary,
+  type RunSummaryStore,
+} from './run-summaries';
 import { createUsageRecordStore, usageRecordsBetween, type UsageRecordStore } from './usage-records';
 import { UsageStoreError } from './usage-store-error';
 
@@ -23,15 +30,20 @@ export type {
   StatisticsFilter,
   UsageFilter,
 } from './usage-records';
+export type { AlertFilter, RecordedAlert } from './alerts';
+export type { StoredReport } from './reports';
 export { UsageStoreError };
 
-/** The ledger: usage records, run summaries and calibration versions, on SQLite or PostgreSQL. */
-export interface UsageStore extends UsageRecordStore, RunSummaryStore, CalibrationStore {
+/** The ledger: usage records, run summaries, calibration versions, alerts and daily reports, on SQLite or PostgreSQL. */
+export interface UsageStore
+  extends UsageRecordStore, RunSummaryStore, CalibrationStore, AlertStore, ReportStore {
   /** Where the ledger lives, fit to show: a file path (`:memory:` for tests) or a URL without credentials. */
   readonly location: string;
   readonly engine: 'sqlite' | 'postgres';
   /** Totals of one UTC day (`YYYY-MM-DD`). */
   dailyReport(day: string): Promise<DailyReport>;
+  /** Summaries of the runs that finished on one UTC day, in finishing order. */
+  runsFinishedOn(day: string): Promise<RunSummary[]>;
   close(): Promise<void>;
 }
 
@@ -67,6 +79,8 @@ export async function openUsageStore(location: string, options: UsageStoreOption
     ...createUsageRecordStore(database, now),
     ...createRunSummaryStore(database),
     ...createCalibrationStore(database),
+    ...createAlertStore(database),
+    ...createReportStore(database),
 
     async dailyReport(day) {
       validateDay(day);
@@ -76,6 +90,11 @@ export async function openUsageStore(location: string, options: UsageStoreOption
         runsFinishedBetween(database, day, end),
       ]);
       return dailyReportOf(day, records, runs);
+    },
+
+    async runsFinishedOn(day) {
+      validateDay(day);
+      return runsFinishedBetween(database, day, nextDay(day));
     },
 
     async close() {

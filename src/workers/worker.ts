@@ -1,11 +1,13 @@
 import path from 'node:path';
 import type { PayloadCodec } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createAlertActivities } from '../activities/alert-activities';
 import { createCalibrationActivities } from '../activities/calibration-activities';
 import { createComparisonActivities } from '../activities/comparison-activities';
 import { createDataActivities } from '../activities/data-activities';
 import { createInvokeActivity } from '../activities/invoke-activity';
 import { createPipelineActivities } from '../activities/pipeline-activities';
+import { createReportActivities } from '../activities/report-activities';
 import { createUsageActivities } from '../activities/usage-activities';
 import { payloadCodecsFromEnvironment } from '../codec/encryption-codec';
 import { invokeTaskQueue } from '../config/run-settings';
@@ -21,6 +23,7 @@ import type { ChatProvider } from '../llm/provider';
 import { metricsPortOf, type ServeMetrics } from '../monitoring/metrics-settings';
 import { observeLedger } from '../monitoring/observe-ledger';
 import { createWorkerMetrics } from '../monitoring/worker-metrics';
+import { alertThresholdsOf } from '../reports/build-daily-report';
 import { ledgerLocationOf, openUsageStore, type UsageStore } from '../storage/usage-store';
 
 export interface TokenflowWorkerOptions {
@@ -126,11 +129,20 @@ export async function createTokenflowWorkers(options: TokenflowWorkerOptions): P
   };
 
   const invoke = createInvokeActivity({ providers, counterFor, metrics: workerMetrics?.metrics });
+  // The webhook's URL stays here, in the worker's config: workflows only ever name alerts and days.
+  const alerting = {
+    store,
+    thresholds: alertThresholdsOf(config),
+    ...(config.alerts.webhookUrl === undefined ? {} : { webhookUrl: config.alerts.webhookUrl }),
+    temporalUi: { url: config.temporal.uiUrl, namespace: config.temporal.namespace },
+  };
   const mainActivities = {
     ...createPipelineActivities({ counterFor }),
     ...createDataActivities({ provider: createMarketDataProvider(config.dataSource) }),
     ...createUsageActivities({ store: ledger }),
     ...createCalibrationActivities({ store, config }),
+    ...createAlertActivities(alerting),
+    ...createReportActivities(alerting),
     ...createComparisonActivities({ reportsDirectory: path.join(config.dataDir, 'reports') }),
     // Runs started before model calls moved to their own queue still schedule them on the main one: serve them
     // there too, so a rolling upgrade does not strand them.

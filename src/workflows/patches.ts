@@ -8,3 +8,6 @@
  * a run summary for a failed run), and a decision that stays unreadable ends the run with "no decision".
  */
 export const LEDGER_RECORDS_FAILURES = 'ledger-records-failures';
+
+/** A run raises its alerts (recorded in the ledger, delivered to the webhook) after its ledger line. */
+export const RUN_ALERTS = 'run-alerts';

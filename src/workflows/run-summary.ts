@@ -1,6 +1,7 @@
 import { CancellationScope, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { summarizeBudget, totalSpent } from '../core/budget';
 import type { AnalysisResult } from '../core/run-types';
+import { raiseRunAlerts } from './alert-steps';
 import { usageProxies } from './pipeline-proxies';
 import { currentBudgetStatus, roundCost, runCost, type AnalysisRun } from './run-state';
 import { budgetStatusKey, costKey, decisionKey, totalTokensKey } from '../config/search-attributes';
@@ -17,7 +18,9 @@ function totalsOfCalls(run: AnalysisRun) {
   );
 }
 
-/** The run's line in the ledger; a store that stays down costs the summary, never the run's result. */
+/**
+ * The run's line in the ledger, then its alerts; a store that stays down costs the summary, never the run's result.
+ */
 export async function recordSummary(run: AnalysisRun, status: string): Promise<void> {
   const { request } = run.input;
   const { budget, calls, calibration } = run.pipeline;
@@ -48,6 +51,7 @@ export async function recordSummary(run: AnalysisRun, status: string): Promise<v
       `the run summary could not be written (${error instanceof Error ? error.message : String(error)})`,
     );
   }
+  await raiseRunAlerts(run, status);
 }
 
 /**

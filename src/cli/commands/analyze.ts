@@ -7,7 +7,7 @@ import type { analysisWorkflow } from '../../workflows/analysis-workflow';
 import { progressQuery } from '../../workflows/definitions';
 import { createTokenflowWorkers } from '../../workers/worker';
 import { renderProgress, renderReport, workflowUiLink } from '../render-report';
-import { ensureLearningSchedule } from '../learning-schedule';
+import { ensureSchedules } from '../schedules';
 import { connectTemporal, createClient } from '../temporal-connection';
 
 export const ANALYZE_USAGE =
@@ -27,7 +27,7 @@ export async function analyzeCommand(argv: string[]): Promise<void> {
 
   const connection = await connectTemporal(config, { startDevServer: true });
   const client = createClient(connection, config);
-  await ensureLearningSchedule(client, config);
+  await ensureSchedules(client, config);
   const workflowId = requestedId ?? `analysis-${request.ticker}-${request.date}-${randomUUID().slice(0, 8)}`;
   const link = workflowUiLink(config.temporal.uiUrl, config.temporal.namespace, workflowId);
   const live = process.stderr.isTTY && !json;
@@ -64,6 +64,7 @@ export async function analyzeCommand(argv: string[]): Promise<void> {
     } else {
       workerConnection = await NativeConnection.connect({ address: config.temporal.address });
       const workers = await createTokenflowWorkers({ config, connection: workerConnection });
+      if (workers.metricsUrl && !json) process.stderr.write(`Metrics on ${workers.metricsUrl}\n`);
       result = await workers.runUntil(follow);
     }
     if (json) process.stdout.write(`${JSON.stringify({ ...result, link }, null, 2)}\n`);

@@ -1,22 +1,26 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/load-config';
-import { agentLabel } from '../../core/agents';
+import {
+  alertThresholdsOf,
+  collectDailyReport,
+  inlineChartLibrary,
+  renderDailyReport,
+} from '../../reports/build-daily-report';
 import { ledgerLocationOf, openUsageStore } from '../../storage/usage-store';
 
-/** How the report names the finish reasons of answers. */
-const FINISH_LABELS: Record<string, string> = {
-  stop: 'by themselves',
-  length: 'at max_tokens',
-  limit: 'at the token ceiling (stream monitor)',
-  repetition: 'stopped looping',
-};
-
-/** `tokenflow report [--day YYYY-MM-DD]`: the daily usage and cost report, with alerts. */
+/**
+ * `tokenflow report [--day YYYY-MM-DD] [--html FILE] [--json]`: the daily report of a UTC day (today by default).
+ * Prints the stored report when the report Schedule made one, else builds it from the ledger now (without storing
+ * it). `--html FILE` writes the HTML page with Chart.js inlined; `--json` prints the day's figures and alerts.
+ */
 export async function reportCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: {
       day: { type: 'string' },
+      html: { type: 'string' },
       json: { type: 'boolean', default: false },
       config: { type: 'string' },
     },
@@ -24,63 +28,40 @@ export async function reportCommand(argv: string[]): Promise<void> {
   const config = loadConfig({ file: values.config });
   const day = values.day ?? new Date().toISOString().slice(0, 10);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new Error(`--day must be YYYY-MM-DD (got "${day}").`);
+  if (values.html === '') throw new Error('--html needs a file name, e.g. --html report.html.');
   const store = await openUsageStore(ledgerLocationOf(config));
   try {
-    const report = await store.dailyReport(day);
-    const runs = (await store.listRuns({ since: day })).filter((run) => run.startedAt.slice(0, 10) === day);
-    const alerts: string[] = [];
-    if (report.costUsd > config.alerts.dailyCostUsd) {
-      alerts.push(
-        `daily cost $${report.costUsd.toFixed(4)} is over the $${config.alerts.dailyCostUsd} alert threshold`,
+    const stored = values.json ? undefined : await store.getReport(day);
+    let rendered: { summary: string; markdown: string; html: string };
+    if (stored) {
+      rendered = stored;
+      // A day's stored report may predate its last runs (one made by hand during the day): say when it was made.
+      process.stderr.write(
+        `The stored report of ${day}, made at ${stored.createdAt}${stored.workflowId ? ` by ${stored.workflowId}` : ''}.\n`,
       );
-    }
-    for (const run of runs) {
-      const cap = run.budgetTokens ?? config.tokens.maxTotalTokens;
-      if (run.totalTokens >= cap * config.alerts.budgetUsedFraction) {
-        alerts.push(
-          `${run.workflowId} used ${run.totalTokens} of ${cap} tokens (over ${config.alerts.budgetUsedFraction * 100}%)`,
+    } else {
+      const data = await collectDailyReport(store, day, {
+        thresholds: alertThresholdsOf(config),
+        generatedAt: new Date().toISOString(),
+        temporalUiUrl: config.temporal.uiUrl,
+        namespace: config.temporal.namespace,
+      });
+      rendered = renderDailyReport(data);
+      if (values.json) {
+        const body = { ...data.usage, alerts: data.alerts, summary: rendered.summary };
+        process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+      } else {
+        process.stderr.write(
+          `The report of ${day} is not stored yet (the daily report Schedule stores it after the day ends); built it from the ledger now.\n`,
         );
       }
-      if (run.budgetStatus !== 'within')
-        alerts.push(`${run.workflowId} ended with budget status ${run.budgetStatus}`);
     }
-    if (
-      report.rawComplianceRate !== undefined &&
-      report.rawComplianceRate < config.tokens.wordLimitCompliance
-    ) {
-      alerts.push(
-        `raw word-limit compliance ${(report.rawComplianceRate * 100).toFixed(1)}% is under the ${config.tokens.wordLimitCompliance * 100}% target`,
-      );
+    if (values.html !== undefined) {
+      const file = path.resolve(values.html);
+      writeFileSync(file, inlineChartLibrary(rendered.html));
+      process.stderr.write(`Wrote the HTML report of ${day} to ${file}\n`);
     }
-    if (values.json) {
-      process.stdout.write(`${JSON.stringify({ ...report, alerts }, null, 2)}\n`);
-      return;
-    }
-    const lines = [
-      `tokenflow daily report ${day}`,
-      `runs ${report.runs} (finished ${report.finishedRuns}), calls ${report.calls}`,
-      `tokens ${report.totalTokens} (prompt ${report.promptTokens}, completion ${report.completionTokens}, lost ${report.lostTokens})`,
-      `cost $${report.costUsd.toFixed(6)}${report.callsWithoutCost ? ` (+${report.callsWithoutCost} calls without a price)` : ''}`,
-      `word-limit compliance raw ${report.rawComplianceRate === undefined ? 'n/a' : `${(report.rawComplianceRate * 100).toFixed(1)}%`}, truncated ${report.truncationRate === undefined ? 'n/a' : `${(report.truncationRate * 100).toFixed(1)}%`}`,
-      report.promptReduction === undefined
-        ? undefined
-        : `prompt reduction ${(report.promptReduction * 100).toFixed(1)}%`,
-      Object.keys(report.finishReasons).length === 0
-        ? undefined
-        : `answers ended: ${Object.entries(report.finishReasons)
-            .map(([reason, count]) => `${FINISH_LABELS[reason] ?? reason} ${count}`)
-            .join(', ')}`,
-      '',
-      'per agent: calls, mean prompt, mean completion, cost',
-      ...report.perAgent.map(
-        (entry) =>
-          `  ${agentLabel(entry.agent).padEnd(22)} ${String(entry.calls).padStart(4)} ${entry.meanPromptTokens.toFixed(0).padStart(7)} ${entry.meanCompletionTokens.toFixed(0).padStart(7)}  $${entry.totalCostUsd.toFixed(6)}`,
-      ),
-      '',
-      alerts.length ? 'ALERTS:' : 'No alerts.',
-      ...alerts.map((alert) => `  - ${alert}`),
-    ].filter((line): line is string => line !== undefined);
-    process.stdout.write(`${lines.join('\n')}\n`);
+    if (!values.json) process.stdout.write(rendered.markdown);
   } finally {
     await store.close();
   }

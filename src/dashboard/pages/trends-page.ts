@@ -1,8 +1,9 @@
-import type { Calibration } from '../../storage/usage-store';
+import type { Calibration, RecordedAlert } from '../../storage/usage-store';
 import { costPerDayChart, tokensPerDayChart, type ChartConfig } from '../charts';
 import { formatCount, formatPercent, formatTimestamp, formatUsd, UNKNOWN } from '../format';
 import { html, jsonForScript, type SafeHtml } from '../html';
 import type { BaselineComparison, DailySeries, ModeTotals } from '../trends';
+import { alertsSection, reportsSection, type ReportListEntry } from './alerts-section';
 import { layout, type PageContext } from './layout';
 
 /** What the trends page shows over its window. */
@@ -12,6 +13,10 @@ export interface TrendsPageData {
   comparison: BaselineComparison;
   calibrations: Calibration[];
   activeCalibration?: string;
+  /** The ledger's newest alerts, newest first. */
+  alerts: RecordedAlert[];
+  /** The stored daily reports, newest day first. */
+  reports: ReportListEntry[];
 }
 
 /** Reasons shown per calibration version before "and N more". */
@@ -138,7 +143,7 @@ function windowLinks(days: number): SafeHtml {
   </p>`;
 }
 
-/** The trends page: cost and tokens per day, reduction against the baseline, calibration versions, alerts. */
+/** The trends page: cost and tokens per day, reduction against the baseline, calibration versions, alerts and daily reports. */
 export function trendsPage(data: TrendsPageData, context: PageContext): string {
   return layout({
     title: 'Trends',
@@ -153,14 +158,7 @@ export function trendsPage(data: TrendsPageData, context: PageContext): string {
         <h2>Cost per day</h2>
         ${chart('chart-cost-per-day', costPerDayChart(data.series))}
       </section>
-      ${reduction(data)} ${calibrations(data)}
-      <section id="alerts">
-        <h2>Alerts</h2>
-        <p class="note">
-          Not built yet: delivered alerts (issue 15, part 3) will be listed here. Until then
-          <code>tokenflow report</code> prints the day's alerts.
-        </p>
-      </section>`,
+      ${reduction(data)} ${calibrations(data)} ${alertsSection(data.alerts)} ${reportsSection(data.reports)}`,
     context,
   });
 }

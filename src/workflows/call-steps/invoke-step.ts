@@ -26,6 +26,7 @@ function invokeInputOf(frame: CallFrame, prompt: OptimizedPrompt, plan: Response
     agent: frame.call.agent,
     provider: settings.provider,
     model: settings.model,
+    mode: request.mode,
     messages: prompt.messages,
     maxTokens: plan.maxTokens,
     promptTokens: prompt.promptTokens,
