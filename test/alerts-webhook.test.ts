@@ -195,4 +195,27 @@ describe('alerts delivered to a webhook', { timeout: 300_000 }, () => {
     assert.ok(await harness.store.getReport(yesterday), "the Schedule's report is stored");
     await schedule.delete();
   });
+
+  test('agents over their allocation raise alerts in an optimized run; a baseline run is not held to allocations', async () => {
+    // No webhook: alerts are recorded only. Any agent spending over 1% of its allocation breaks the rule.
+    const config = () =>
+      testConfig(harness, {
+        alerts: { agentAllocationFraction: 0.01, dailyCostUsd: 1000, minimumCalls: 1000 },
+      });
+    const optimized = await runAnalysis(harness, { config: config(), workflowId: 'allocation-optimized' });
+    const baseline = await runAnalysis(harness, {
+      config: config(),
+      workflowId: 'allocation-baseline',
+      request: { mode: 'baseline' },
+    });
+    assert.ok(optimized.ok && baseline.ok);
+    const overAllocation = (await harness.store.listAlerts({ limit: 1000 })).filter(
+      (alert) => alert.rule === ALERT_RULE.AgentOverAllocation,
+    );
+    const agentsOf = (workflowId: string) =>
+      overAllocation.filter((alert) => alert.workflowId === workflowId).map((alert) => alert.agent);
+    assert.equal(agentsOf('allocation-optimized').length, 12, 'every agent of the optimized run');
+    assert.deepEqual(agentsOf('allocation-baseline'), []);
+    assert.ok(overAllocation.every((alert) => alert.deliveredAt === undefined));
+  });
 });

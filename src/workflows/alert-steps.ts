@@ -57,9 +57,13 @@ export async function deliverAlerts(keys: readonly string[]): Promise<DeliveryRe
 export async function raiseRunAlerts(run: AnalysisRun, budgetStatus: string): Promise<void> {
   if (!patched(RUN_ALERTS)) return;
   const { budget } = run.pipeline;
-  const lines = summarizeBudget(budget).lines.flatMap(({ line, allocation, spent }) =>
-    isAgentName(line) ? [{ agent: line, allocation, spent }] : [],
-  );
+  // Allocations are token management: a baseline run (the origin project's behaviour) is not held to them.
+  const lines =
+    run.input.request.mode === 'baseline'
+      ? []
+      : summarizeBudget(budget).lines.flatMap(({ line, allocation, spent }) =>
+          isAgentName(line) ? [{ agent: line, allocation, spent }] : [],
+        );
   try {
     await CancellationScope.nonCancellable(async () => {
       const keys = await alertProxies().raiseRunAlerts({
