@@ -39,6 +39,7 @@ export const DEFAULT_BENCHES = [
   'ab',
   'concurrent-runs',
   'ledger',
+  'backtest',
 ] as const;
 
 const BENCH_SUFFIX = '.bench.ts';

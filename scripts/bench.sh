@@ -3,7 +3,8 @@
 # bench/run.ts writes into BENCHMARKS.md between its markers, stamped with the date, the machine and the command.
 #
 #   npm run bench                          # all: orchestration-overhead, compression, token-counting, local-model, ab,
-#                                          #      concurrent-runs, ledger (prediction runs only by name: it takes ~19 minutes)
+#                                          #      concurrent-runs, ledger, backtest (prediction and backtest-local run
+#                                          #      only by name: they take ~19 and ~30 minutes)
 #   npm run bench -- compression           # one bench by name (bench/<name>.bench.ts)
 #   npm run bench -- --no-write compression   # print only, leave BENCHMARKS.md alone
 #   TOKENFLOW_BENCH_RUNS=20 npm run bench -- concurrent-runs   # 20 analyses at once instead of 50

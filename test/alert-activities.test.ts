@@ -71,6 +71,39 @@ describe('alert activities', () => {
       'run_budget_used:w1',
       'agent_over_allocation:w1:trader',
     ]);
+    // The day's spend, summed by the ledger, is checked as a run ends.
+    await store.recordUsage({
+      callId: 'w2/trader/1',
+      workflowId: 'w2',
+      runId: 'r2',
+      ticker: 'SPX',
+      agent: 'trader',
+      round: 1,
+      mode: 'optimized',
+      provider: 'openai',
+      model: 'gpt-4o-mini',
+      promptTokens: 10,
+      completionTokens: 10,
+      lostTokens: 0,
+      usageSource: 'server',
+      rawWords: 5,
+      words: 5,
+      truncated: false,
+      maxTokens: 20,
+      costUsd: 150,
+      latencyMs: 1,
+      attempts: 1,
+      recordedAt: '2026-12-01T11:00:00.000Z',
+    });
+    assert.deepEqual(
+      await activities.raiseRunAlerts({
+        workflowId: 'w2',
+        budgetStatus: 'within',
+        totalTokens: 20,
+        budgetTokens: 40_000,
+      }),
+      ['daily_cost:2026-12-01'],
+    );
     const missing = await failureOf(activities.deliverAlert('nope'));
     assert.equal(missing.type, 'AlertNotFound');
     assert.equal(missing.nonRetryable, true);

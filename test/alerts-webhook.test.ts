@@ -2,6 +2,8 @@
 // receiver in place of Slack.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { ALERT_RULE } from '../src/core/alerts';
 import type { AppConfig } from '../src/config/schema';
@@ -184,8 +186,16 @@ describe('alerts delivered to a webhook', { timeout: 300_000 }, () => {
       for (;;) {
         const { info } = await schedule.describe();
         const started = info.recentActions[0]?.action.workflow.workflowId;
-        if (started)
-          return harness.env.client.workflow.getHandle(started).result() as Promise<DailyReportResult>;
+        if (started) {
+          const handle = harness.env.client.workflow.getHandle(started);
+          const report = (await handle.result()) as DailyReportResult;
+          if (process.env.TOKENFLOW_RECORD_HISTORY === '1') {
+            // The report workflow's commands, replayed by replay.test.ts.
+            const file = path.join(__dirname, 'histories', 'daily-report.json');
+            writeFileSync(file, `${historyToJSON(await handle.fetchHistory())}\n`);
+          }
+          return report;
+        }
         if (Date.now() > deadline) throw new Error('the Schedule started no workflow within 60 s');
         await new Promise((resolve) => setTimeout(resolve, 200));
       }

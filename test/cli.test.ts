@@ -142,4 +142,55 @@ describe('the tokenflow CLI as a Temporal client', () => {
     assert.equal(config.code, 1);
     assert.match(config.stderr, /agents\.trader\.wordLimit/);
   });
+
+  test('backtest runs one analysis per date and prints its report; bad ranges and unknown tickers are one sentence', async () => {
+    const backtest = await tokenflow([
+      'backtest',
+      'SPX',
+      '--from',
+      '2019-01-07',
+      '--to',
+      '2019-01-18',
+      '--every',
+      'week',
+      '--mode',
+      'both',
+      '--budget',
+      '400000',
+      '--json',
+    ]);
+    assert.equal(backtest.code, 0, backtest.stderr);
+    const report = JSON.parse(backtest.stdout) as {
+      entries: Array<{ date: string; mode: string; status: string; decision?: string }>;
+      summary: { agreement?: { compared: number } };
+    };
+    assert.deepEqual(
+      report.entries.map((entry) => `${entry.date} ${entry.mode} ${entry.status}`),
+      [
+        '2019-01-11 baseline completed',
+        '2019-01-11 optimized completed',
+        '2019-01-18 baseline completed',
+        '2019-01-18 optimized completed',
+      ],
+    );
+    assert.equal(report.summary.agreement?.compared, 2);
+
+    const backwards = await tokenflow(['backtest', 'SPX', '--from', '2019-02-01', '--to', '2019-01-01']);
+    assert.equal(backwards.code, 1);
+    assert.match(backwards.stderr, /^tokenflow: --from 2019-02-01 is after --to 2019-01-01\.$/m);
+    const unknown = await tokenflow(['backtest', 'NOPE', '--from', '2019-01-01', '--to', '2019-02-01']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /^tokenflow: Unknown ticker "NOPE"/m);
+    const every = await tokenflow([
+      'backtest',
+      'SPX',
+      '--from',
+      '2019-01-01',
+      '--to',
+      '2019-02-01',
+      '--every',
+      'hour',
+    ]);
+    assert.match(every.stderr, /--every must be one of day, week, month \(got "hour"\)/);
+  });
 });

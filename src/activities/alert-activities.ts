@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import {
   alertMessage,
-  dayAlerts,
+  dailyCostAlerts,
   ledgerDayAlerts,
   runAlerts,
   type AlertThresholds,
@@ -31,8 +31,8 @@ export type DeliveryOutcome = 'delivered' | 'already delivered' | 'no webhook';
 
 export interface AlertActivities {
   /**
-   * Evaluates the run rules for a finished run and the day rules for the day it finished on, records the new
-   * breaches and returns their keys (a breach recorded before, even by another run, is not returned).
+   * Evaluates the run rules for a finished run and the spend of the day it finished on, records the new breaches
+   * and returns their keys (a breach recorded before, even by another run, is not returned).
    */
   raiseRunAlerts(run: FinishedRunFacts): Promise<string[]>;
   /**
@@ -65,9 +65,11 @@ export function createAlertActivities(dependencies: AlertActivityDependencies): 
       const stamp = now().toISOString();
       const day = stamp.slice(0, 10);
       const lines = run.lines?.filter((line) => isAgentName(line.agent));
+      // The day's spend is summed by the database: a run's end never reads the day's records. The day's rates
+      // (compliance, prediction error) are judged on the whole day by the daily report.
       const alerts = [
         ...runAlerts({ ...run, day, ...(lines ? { lines } : {}) }, thresholds),
-        ...dayAlerts(await store.dailyReport(day), thresholds),
+        ...dailyCostAlerts(day, await store.dailyCost(day), thresholds),
       ];
       const recorded = await store.recordAlerts(alerts, stamp);
       return recorded.map((alert) => alert.key);

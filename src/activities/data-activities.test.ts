@@ -33,6 +33,7 @@ function recordingProvider(): MarketDataProvider & { requests: MarketDataRequest
       requests.push(request);
       return Promise.reject(new Error('disk unavailable'));
     },
+    priceHistory: () => Promise.reject(new Error('disk unavailable')),
   };
 }
 

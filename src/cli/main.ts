@@ -5,6 +5,7 @@ import { ANALYZE_USAGE, analyzeCommand } from './commands/analyze';
 import { inspectCommand } from './commands/inspect';
 import { workerCommand } from './commands/worker';
 import { compareCommand } from './commands/compare';
+import { BACKTEST_USAGE, backtestCommand } from './commands/backtest';
 import { learnCommand } from './commands/learn';
 import { reportCommand } from './commands/report';
 import { CODEC_SERVER_USAGE, codecServerCommand } from './commands/codec-server';
@@ -22,6 +23,7 @@ const USAGE = `Usage:
   tokenflow usage <workflowId> [--json]      the run's token ledger: every call and attempt
   tokenflow worker                           run a worker (workflows and activities; metrics on 127.0.0.1:9464)
   tokenflow compare <TICKER> --date D        baseline vs optimized on the same inputs (A/B report)
+  ${BACKTEST_USAGE}
   tokenflow learn [--schedule]               recalibrate now (or create the learning Schedule)
   tokenflow report [--day D] [--html FILE] [--json]  daily report of a UTC day: usage, cost, alerts
   tokenflow dev                              start the local Temporal dev server (UI on :8233)
@@ -51,6 +53,8 @@ async function main(argv: string[]): Promise<void> {
       return workerCommand(rest);
     case 'compare':
       return compareCommand(rest);
+    case 'backtest':
+      return backtestCommand(rest);
     case 'learn':
       return learnCommand(rest);
     case 'report':

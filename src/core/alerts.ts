@@ -112,20 +112,25 @@ export function runAlerts(run: RunAlertFacts, thresholds: AlertThresholds): Aler
   return alerts;
 }
 
-/** The alerts of one day's usage: spend, compliance and prediction error (rates over enough calls only). */
-export function dayAlerts(report: DailyReport, thresholds: AlertThresholds): Alert[] {
-  const alerts: Alert[] = [];
-  const { day } = report;
-  if (report.costUsd > thresholds.dailyCostUsd) {
-    alerts.push({
+/** The day's spend alert, when its cost so far passes the threshold (checked as each run ends). */
+export function dailyCostAlerts(day: string, costUsd: number, thresholds: AlertThresholds): Alert[] {
+  if (costUsd <= thresholds.dailyCostUsd) return [];
+  return [
+    {
       key: `${ALERT_RULE.DailyCost}:${day}`,
       rule: ALERT_RULE.DailyCost,
       day,
-      message: `${day}: spend $${report.costUsd.toFixed(4)} is over the $${thresholds.dailyCostUsd} daily alert threshold.`,
-      value: report.costUsd,
+      message: `${day}: spend $${costUsd.toFixed(4)} is over the $${thresholds.dailyCostUsd} daily alert threshold.`,
+      value: costUsd,
       threshold: thresholds.dailyCostUsd,
-    });
-  }
+    },
+  ];
+}
+
+/** The alerts of one day's usage: spend, compliance and prediction error (rates over enough calls only). */
+export function dayAlerts(report: DailyReport, thresholds: AlertThresholds): Alert[] {
+  const { day } = report;
+  const alerts: Alert[] = dailyCostAlerts(day, report.costUsd, thresholds);
   const judged = report.perAgent.reduce(
     (sum, agent) => sum + (agent.rawComplianceRate === undefined ? 0 : agent.calls),
     0,

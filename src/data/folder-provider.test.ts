@@ -128,3 +128,39 @@ describe('folder provider', () => {
     assert.match(createMarketDataProvider({ kind: 'sample' }).label, /^bundled sample/);
   });
 });
+
+describe('folder provider: price history', () => {
+  async function historyError(ticker: string): Promise<DataError> {
+    const error = await provider.priceHistory(ticker).then(
+      () => assert.fail(`expected the history of ${ticker} to fail`),
+      (caught: unknown) => caught,
+    );
+    assert.ok(error instanceof DataError, `expected a DataError, got ${String(error)}`);
+    return error;
+  }
+
+  test('every bar of prices.csv, oldest first, with its frequency', async () => {
+    const daily = await provider.priceHistory('acme');
+    assert.equal(daily.ticker, 'ACME');
+    assert.equal(daily.frequency, 'daily');
+    assert.equal(daily.bars.length, 45);
+    assert.deepEqual([daily.bars[0]?.date, daily.bars.at(-1)?.date], ['2021-03-01', '2021-04-30']);
+    const monthly = await provider.priceHistory('BETA');
+    assert.equal(monthly.frequency, 'monthly');
+    assert.deepEqual(
+      monthly.bars.map((bar) => bar.close),
+      [10.5, 11.25, 1012],
+    );
+  });
+
+  test('unknown ticker, no rows and a malformed row fail as load does', async () => {
+    const unknown = await historyError('ZZZ');
+    assert.equal(unknown.type, 'UnknownTicker');
+    assert.equal(unknown.message, (await loadError({ ticker: 'ZZZ', date: '2021-03-01' })).message);
+    const empty = await historyError('EMPTY');
+    assert.equal(empty.type, 'EmptyWindow');
+    assert.equal(empty.message, (await loadError({ ticker: 'EMPTY', date: '2021-03-01' })).message);
+    assert.equal((await historyError('BROKEN')).type, 'MalformedData');
+    assert.equal((await historyError('../ACME')).type, 'UnknownTicker');
+  });
+});

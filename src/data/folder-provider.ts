@@ -3,11 +3,11 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { computeIndicators } from '../core/indicators';
 import type { AnalysisInputs, FundamentalsSnapshot, NewsItem, SocialPost } from '../core/types';
-import { parsePriceCsv } from './csv';
+import { parsePriceCsv, type ParsedPrices } from './csv';
 import { DataError } from './errors';
 import { selectPriceWindow } from './price-window';
-import type { MarketDataProvider, MarketDataRequest } from './provider';
-import { normalizeRequest } from './request';
+import { priceHistoryOf, type MarketDataProvider, type MarketDataRequest, type PriceHistory } from './provider';
+import { normalizeRequest, normalizeTicker } from './request';
 import {
   emptyFundamentals,
   parseFundamentalsJson,
@@ -57,6 +57,25 @@ export function createFolderProvider(folder: string, options: FolderProviderOpti
     return folders;
   };
 
+  /** The folder name on disk of an upper-case ticker; throws `UnknownTicker`, naming the tickers there are. */
+  const folderOf = async (ticker: string): Promise<string> => {
+    const folders = await tickerFolders();
+    const folderName = folders.get(ticker);
+    if (!folderName) {
+      const known = [...folders.keys()].sort();
+      throw new DataError(
+        'UnknownTicker',
+        `Unknown ticker "${ticker}": ${root} has no ${ticker}/prices.csv (${known.length > 0 ? `it has ${known.join(', ')}` : 'it has no ticker folders yet'}); add ${ticker}/prices.csv or pick another ticker.`,
+      );
+    }
+    return folderName;
+  };
+
+  const readPrices = async (folderName: string): Promise<ParsedPrices> => {
+    const text = (await readOptionalFile(path.join(root, folderName, 'prices.csv'))) ?? '';
+    return parsePriceCsv(text, `${folderName}/prices.csv`);
+  };
+
   return {
     label: `folder ${root}`,
 
@@ -67,20 +86,11 @@ export function createFolderProvider(folder: string, options: FolderProviderOpti
     async load(rawRequest: MarketDataRequest): Promise<AnalysisInputs> {
       const request = normalizeRequest(rawRequest);
       const { ticker, date } = request;
-      const folders = await tickerFolders();
-      const folderName = folders.get(ticker);
-      if (!folderName) {
-        const known = [...folders.keys()].sort();
-        throw new DataError(
-          'UnknownTicker',
-          `Unknown ticker "${ticker}": ${root} has no ${ticker}/prices.csv (${known.length > 0 ? `it has ${known.join(', ')}` : 'it has no ticker folders yet'}); add ${ticker}/prices.csv or pick another ticker.`,
-        );
-      }
+      const folderName = await folderOf(ticker);
       const tickerDirectory = path.join(root, folderName);
       const label = (file: string): string => `${folderName}/${file}`;
 
-      const pricesText = (await readOptionalFile(path.join(tickerDirectory, 'prices.csv'))) ?? '';
-      const parsed = parsePriceCsv(pricesText, label('prices.csv'));
+      const parsed = await readPrices(folderName);
       const window = selectPriceWindow(parsed.bars, {
         ticker,
         date,
@@ -141,6 +151,12 @@ export function createFolderProvider(folder: string, options: FolderProviderOpti
         social,
         fundamentals,
       };
+    },
+
+    async priceHistory(rawTicker: string): Promise<PriceHistory> {
+      const ticker = normalizeTicker(rawTicker);
+      const folderName = await folderOf(ticker);
+      return priceHistoryOf(ticker, (await readPrices(folderName)).bars, `${folderName}/prices.csv`);
     },
   };
 }

@@ -1,4 +1,6 @@
-import type { AnalysisInputs } from '../core/types';
+import type { AnalysisInputs, PriceBar } from '../core/types';
+import { DataError } from './errors';
+import { barFrequency, type BarFrequency } from './price-window';
 
 /** What to load: one ticker on one analysis date. */
 export interface MarketDataRequest {
@@ -12,6 +14,26 @@ export interface MarketDataRequest {
   lookbackDays?: number;
 }
 
+/** Every price bar a provider has for one ticker, for backtests that walk a range of dates. */
+export interface PriceHistory {
+  /** Upper-case ticker. */
+  ticker: string;
+  /** Oldest first, never empty. */
+  bars: PriceBar[];
+  frequency: BarFrequency;
+}
+
+/**
+ * The {@link PriceHistory} of parsed bars, throwing `EmptyWindow` (the sentence a price window uses) when there
+ * are none.
+ */
+export function priceHistoryOf(ticker: string, bars: readonly PriceBar[], coverageLabel: string): PriceHistory {
+  if (bars.length === 0) {
+    throw new DataError('EmptyWindow', `No price rows for ${ticker} in ${coverageLabel}: add rows of date,open,high,low,close,volume.`);
+  }
+  return { ticker, bars: [...bars], frequency: barFrequency(bars) };
+}
+
 /**
  * A source of analysis inputs (prices, indicators, news, social posts, fundamentals). Implementations throw
  * {@link DataError} for problems the user can fix.
@@ -22,4 +44,9 @@ export interface MarketDataProvider {
   /** Tickers this provider can load, upper-case. */
   listTickers(): Promise<string[]>;
   load(request: MarketDataRequest): Promise<AnalysisInputs>;
+  /**
+   * All bars of one ticker, oldest first. Throws the same `UnknownTicker` as {@link load} for a ticker it does not
+   * have, and `EmptyWindow` when the ticker has no bars.
+   */
+  priceHistory(ticker: string): Promise<PriceHistory>;
 }

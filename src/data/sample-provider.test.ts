@@ -151,3 +151,31 @@ describe('sample provider: errors say what was wrong in one sentence', () => {
     assert.equal((await loadError({ ticker: 'SPX', date: '2020-04-17', lookbackDays: 0 })).type, 'EmptyWindow');
   });
 });
+
+describe('sample provider: price history', () => {
+  test('SPX is every daily bar of the file, oldest first, with the prices load reads', async () => {
+    const history = await provider.priceHistory(' spx ');
+    assert.equal(history.ticker, 'SPX');
+    assert.equal(history.frequency, 'daily');
+    assert.equal(history.bars.length, rawSp500Closes().size);
+    assert.equal(history.bars[0]?.date, '2000-01-03');
+    assert.deepEqual(history.bars.at(-1), (await provider.load({ ticker: 'SPX', date: '2020-04-17' })).prices.at(-1));
+    assert.ok(history.bars.every((bar, index) => index === 0 || (history.bars[index - 1]?.date ?? '') < bar.date));
+  });
+
+  test('a monthly stock is monthly, dated at month end', async () => {
+    const history = await provider.priceHistory('AAPL');
+    assert.equal(history.frequency, 'monthly');
+    assert.deepEqual([history.bars[0]?.date, history.bars.at(-1)?.date], ['2000-01-31', '2010-03-31']);
+  });
+
+  test('an unknown ticker fails with the sentence of load', async () => {
+    const error = await provider.priceHistory('xyz').then(
+      () => assert.fail('expected an unknown ticker to fail'),
+      (caught: unknown) => caught,
+    );
+    assert.ok(error instanceof DataError);
+    assert.equal(error.type, 'UnknownTicker');
+    assert.equal((await loadError({ ticker: 'xyz', date: '2020-01-02' })).message, error.message);
+  });
+});

@@ -8,8 +8,8 @@ import { parseDateText } from './dates';
 import { DataError } from './errors';
 import { projectSamplesDirectory, vegaDatasetsDataDirectory } from './paths';
 import { selectPriceWindow } from './price-window';
-import type { MarketDataProvider, MarketDataRequest } from './provider';
-import { normalizeRequest } from './request';
+import { priceHistoryOf, type MarketDataProvider, type MarketDataRequest, type PriceHistory } from './provider';
+import { normalizeRequest, normalizeTicker } from './request';
 import {
   parseFundamentalsJson,
   parseNewsJson,
@@ -66,6 +66,16 @@ function roundBar(bar: PriceBar): PriceBar {
   };
   if (bar.volume !== undefined) rounded.volume = Math.round(bar.volume);
   return rounded;
+}
+
+/** Throws `UnknownTicker` for an upper-case ticker the bundled sample does not have. */
+function checkSampleTicker(ticker: string): void {
+  if (!(SAMPLE_TICKERS as readonly string[]).includes(ticker)) {
+    throw new DataError(
+      'UnknownTicker',
+      `Unknown ticker "${ticker}": the bundled sample has ${SAMPLE_TICKERS.join(', ')}; use --data-folder for your own data.`,
+    );
+  }
 }
 
 /**
@@ -162,12 +172,7 @@ export function createSampleProvider(options: SampleProviderOptions = {}): Marke
     async load(rawRequest: MarketDataRequest): Promise<AnalysisInputs> {
       const request = normalizeRequest(rawRequest);
       const { ticker, date } = request;
-      if (!(SAMPLE_TICKERS as readonly string[]).includes(ticker)) {
-        throw new DataError(
-          'UnknownTicker',
-          `Unknown ticker "${ticker}": the bundled sample has ${SAMPLE_TICKERS.join(', ')}; use --data-folder for your own data.`,
-        );
-      }
+      checkSampleTicker(ticker);
       const isIndex = ticker === INDEX_TICKER;
       const bars = (await loadPrices()).get(ticker) ?? [];
       const window = selectPriceWindow(bars, {
@@ -208,6 +213,12 @@ export function createSampleProvider(options: SampleProviderOptions = {}): Marke
         social: social.items,
         fundamentals: fundamentals.snapshot,
       };
+    },
+
+    async priceHistory(rawTicker: string): Promise<PriceHistory> {
+      const ticker = normalizeTicker(rawTicker);
+      checkSampleTicker(ticker);
+      return priceHistoryOf(ticker, (await loadPrices()).get(ticker) ?? [], 'the sample');
     },
   };
 }

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Alert } from '../core/alerts';
+import { makeRecord } from './test-fixtures';
 import { ledgerEngines, openTestStore } from './test-ledgers';
 
 const alert = (key: string, day = '2026-12-01', extra: Partial<Alert> = {}): Alert => ({
@@ -64,6 +65,28 @@ for (const { engine, skip } of ledgerEngines()) {
           () => store.recordAlerts([{ ...alert('y'), rule: 'made_up' as never }], '2026-12-01T10:00:00Z'),
           /unknown rule "made_up"/,
         );
+      } finally {
+        await store.close();
+      }
+    });
+
+    test("a day's cost is summed by the database over the calls recorded that UTC day; unknown costs add nothing", async () => {
+      const store = await openTestStore(engine);
+      try {
+        assert.equal(await store.dailyCost('2026-12-01'), 0);
+        const calls = [
+          { callId: 'w/a/1', costUsd: 0.25, recordedAt: '2026-12-01T00:00:00.000Z' },
+          { callId: 'w/b/1', costUsd: 0.5, recordedAt: '2026-12-01T23:59:59.999Z' },
+          { callId: 'w/c/1', costUsd: undefined, recordedAt: '2026-12-01T12:00:00.000Z' },
+          { callId: 'w/d/1', costUsd: 4, recordedAt: '2026-12-02T00:00:00.000Z' },
+        ];
+        for (const call of calls) {
+          const { costUsd, ...rest } = makeRecord({ ...call, workflowId: 'w' });
+          await store.recordUsage(call.costUsd === undefined ? rest : { ...rest, costUsd });
+        }
+        assert.equal(await store.dailyCost('2026-12-01'), 0.75);
+        assert.equal(await store.dailyCost('2026-12-02'), 4);
+        assert.equal(await store.dailyCost('2026-12-01'), (await store.dailyReport('2026-12-01')).costUsd);
       } finally {
         await store.close();
       }

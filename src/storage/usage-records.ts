@@ -174,6 +174,21 @@ export async function usageRecordsBetween(
   return rows.map(rowToRecord);
 }
 
+/** The known costs of the calls recorded in [start, end), summed by the database (USD). */
+export async function costBetween(
+  database: Kysely<LedgerTables>,
+  start: string,
+  end: string,
+): Promise<number> {
+  const row = await database
+    .selectFrom('usage_records')
+    .select((expression) => expression.fn.sum<number | string | null>('cost_usd').as('cost'))
+    .where('recorded_at', '>=', start)
+    .where('recorded_at', '<', end)
+    .executeTakeFirst();
+  return Number(row?.cost ?? 0);
+}
+
 /** The usage records and attempts of an open, migrated ledger; `now` stamps records saved without a time. */
 export function createUsageRecordStore(database: Kysely<LedgerTables>, now: () => Date): UsageRecordStore {
   async function writeUsage(

@@ -16,7 +16,12 @@ import {
   type RunSummary,
   type RunSummaryStore,
 } from './run-summaries';
-import { createUsageRecordStore, usageRecordsBetween, type UsageRecordStore } from './usage-records';
+import {
+  costBetween,
+  createUsageRecordStore,
+  usageRecordsBetween,
+  type UsageRecordStore,
+} from './usage-records';
 import { UsageStoreError } from './usage-store-error';
 
 export type { AgentCalibration, Calibration };
@@ -42,6 +47,8 @@ export interface UsageStore
   readonly engine: 'sqlite' | 'postgres';
   /** Totals of one UTC day (`YYYY-MM-DD`). */
   dailyReport(day: string): Promise<DailyReport>;
+  /** The known cost of the calls recorded on one UTC day, summed in the database (no records are read). */
+  dailyCost(day: string): Promise<number>;
   /** Summaries of the runs that finished on one UTC day, in finishing order. */
   runsFinishedOn(day: string): Promise<RunSummary[]>;
   close(): Promise<void>;
@@ -90,6 +97,11 @@ export async function openUsageStore(location: string, options: UsageStoreOption
         runsFinishedBetween(database, day, end),
       ]);
       return dailyReportOf(day, records, runs);
+    },
+
+    async dailyCost(day) {
+      validateDay(day);
+      return costBetween(database, day, nextDay(day));
     },
 
     async runsFinishedOn(day) {

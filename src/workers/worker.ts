@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { PayloadCodec } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createAlertActivities } from '../activities/alert-activities';
+import { createBacktestActivities } from '../activities/backtest-activities';
 import { createCalibrationActivities } from '../activities/calibration-activities';
 import { createComparisonActivities } from '../activities/comparison-activities';
 import { createDataActivities } from '../activities/data-activities';
@@ -129,6 +130,8 @@ export async function createTokenflowWorkers(options: TokenflowWorkerOptions): P
   };
 
   const invoke = createInvokeActivity({ providers, counterFor, metrics: workerMetrics?.metrics });
+  const marketData = createMarketDataProvider(config.dataSource);
+  const reportsDirectory = path.join(config.dataDir, 'reports');
   // The webhook's URL stays here, in the worker's config: workflows only ever name alerts and days.
   const alerting = {
     store,
@@ -138,12 +141,13 @@ export async function createTokenflowWorkers(options: TokenflowWorkerOptions): P
   };
   const mainActivities = {
     ...createPipelineActivities({ counterFor }),
-    ...createDataActivities({ provider: createMarketDataProvider(config.dataSource) }),
+    ...createDataActivities({ provider: marketData }),
+    ...createBacktestActivities({ provider: marketData, store, reportsDirectory }),
     ...createUsageActivities({ store: ledger }),
     ...createCalibrationActivities({ store, config }),
     ...createAlertActivities(alerting),
     ...createReportActivities(alerting),
-    ...createComparisonActivities({ reportsDirectory: path.join(config.dataDir, 'reports') }),
+    ...createComparisonActivities({ reportsDirectory }),
     // Runs started before model calls moved to their own queue still schedule them on the main one: serve them
     // there too, so a rolling upgrade does not strand them.
     ...(config.provider === 'openai' ? invoke : {}),

@@ -2,3 +2,4 @@ export { analysisWorkflow } from './analysis-workflow';
 export { learningWorkflow } from './learning-workflow';
 export { compareWorkflow } from './compare-workflow';
 export { dailyReportWorkflow } from './daily-report-workflow';
+export { backtestWorkflow } from './backtest-workflow';
