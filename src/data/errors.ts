@@ -23,3 +23,11 @@ export function isDataError(error: unknown): error is DataError {
     (error instanceof Error && error.name === 'DataError' && typeof (error as { type?: unknown }).type === 'string')
   );
 }
+
+/** `EmptyWindow`: a ticker whose data has no price rows at all. */
+export function noPriceRows(ticker: string, coverageLabel: string): DataError {
+  return new DataError(
+    'EmptyWindow',
+    `No price rows for ${ticker} in ${coverageLabel}: add rows of date,open,high,low,close,volume.`,
+  );
+}

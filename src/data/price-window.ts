@@ -1,7 +1,7 @@
 import { periodsPerYear } from '../core/indicators';
 import type { PriceBar } from '../core/types';
 import { daysBetween } from './dates';
-import { DataError } from './errors';
+import { DataError, noPriceRows } from './errors';
 import { MAXIMUM_LOOKBACK_BARS } from './request';
 
 export type BarFrequency = 'daily' | 'weekly' | 'monthly';
@@ -61,7 +61,7 @@ export function selectPriceWindow(bars: readonly PriceBar[], options: PriceWindo
   const first = bars[0];
   const last = bars[bars.length - 1];
   if (!first || !last) {
-    throw new DataError('EmptyWindow', `No price rows for ${ticker} in ${coverageLabel}: add rows of date,open,high,low,close,volume.`);
+    throw noPriceRows(ticker, coverageLabel);
   }
   const frequency = barFrequency(bars);
   const coverage = `${coverageLabel} covers ${first.date} to ${last.date}`;

@@ -1,5 +1,5 @@
 import type { AnalysisInputs, PriceBar } from '../core/types';
-import { DataError } from './errors';
+import { noPriceRows } from './errors';
 import { barFrequency, type BarFrequency } from './price-window';
 
 /** What to load: one ticker on one analysis date. */
@@ -29,7 +29,7 @@ export interface PriceHistory {
  */
 export function priceHistoryOf(ticker: string, bars: readonly PriceBar[], coverageLabel: string): PriceHistory {
   if (bars.length === 0) {
-    throw new DataError('EmptyWindow', `No price rows for ${ticker} in ${coverageLabel}: add rows of date,open,high,low,close,volume.`);
+    throw noPriceRows(ticker, coverageLabel);
   }
   return { ticker, bars: [...bars], frequency: barFrequency(bars) };
 }
