@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { AGENT_NAMES } from '../src/core/agents';
 import { ALERT_RULE } from '../src/core/alerts';
 import type { AppConfig } from '../src/config/schema';
 import { ensureReportSchedule, REPORT_SCHEDULE_ID } from '../src/cli/report-schedule';
@@ -127,29 +128,54 @@ describe('alerts delivered to a webhook', { timeout: 300_000 }, () => {
     assert.deepEqual(run.result.degradations, []);
   });
 
-  test('a webhook that refuses leaves the alert recorded; the daily report delivers it, sends its summary once, and no history holds the URL', async () => {
-    receiver.failNext(1, 404);
+  test('a webhook that refuses leaves the alerts recorded (the run stops trying after the first); the daily report delivers them, sends its summary once, and no history holds the URL', async () => {
+    receiver.failNext(100, 404);
     const refusedBefore = receiver.refused;
-    const run = await runAnalysis(harness, { config: alertingConfig(), workflowId: 'alerts-run-4' });
+    // Every agent over 1% of its allocation too: the run raises 13 alerts.
+    const config = alertingConfig({
+      alerts: {
+        webhookUrl: receiver.url,
+        budgetUsedFraction: 0.01,
+        dailyCostUsd: 0,
+        minimumCalls: 1000,
+        agentAllocationFraction: 0.01,
+      },
+    });
+    const run = await runAnalysis(harness, { config, workflowId: 'alerts-run-4' });
     assert.ok(run.ok);
     historiesChecked.push('alerts-run-4');
-    assert.equal(receiver.refused - refusedBefore, 1, 'a refused post is not retried');
+    assert.equal(
+      receiver.refused - refusedBefore,
+      1,
+      'a refused post is not retried, and the other alerts are not tried against a failing webhook',
+    );
+    receiver.failNext(0, 200);
     const key = `${ALERT_RULE.RunBudgetUsed}:alerts-run-4`;
-    assert.equal((await harness.store.getAlert(key))?.deliveredAt, undefined);
+    const keys = [
+      key,
+      ...AGENT_NAMES.map((agent) => `${ALERT_RULE.AgentOverAllocation}:alerts-run-4:${agent}`),
+    ];
+    for (const each of keys) assert.equal((await harness.store.getAlert(each))?.deliveredAt, undefined, each);
     const degradation = run.result.degradations.find((line) => line.includes('alerts not delivered'));
     assert.ok(degradation, run.result.degradations.join('; '));
-    assert.ok(degradation.includes(key));
+    for (const each of keys) assert.ok(degradation.includes(each), each);
 
     const before = receiver.received.length;
     const report = await runReport(alertingConfig(), 'daily-report-1', today());
-    assert.deepEqual(report.alertDeliveries, { [key]: 'delivered' });
+    assert.deepEqual(report.alertDeliveries, Object.fromEntries(keys.map((each) => [each, 'delivered'])));
     assert.equal(report.summaryDelivery, 'delivered');
     assert.equal(report.day, today());
     assert.ok(report.runs >= 4, `runs ${report.runs}`);
     const posted = receiver.received.slice(before).map((post) => (post.body as SlackBody).text);
-    assert.equal(posted.length, 2);
-    assert.ok(posted[0]?.endsWith(`[${key}]`));
-    assert.equal(posted[1], `:bar_chart: ${report.summary}`);
+    assert.equal(posted.length, keys.length + 1);
+    assert.deepEqual(
+      posted
+        .slice(0, keys.length)
+        .map((text) => /\[([^\]]+)\]$/.exec(text)?.[1])
+        .sort(),
+      [...keys].sort(),
+    );
+    assert.equal(posted[keys.length], `:bar_chart: ${report.summary}`);
     const stored = await harness.store.getReport(today());
     assert.ok(stored?.summarySentAt);
     assert.equal(stored.summary, report.summary);
@@ -159,7 +185,7 @@ describe('alerts delivered to a webhook', { timeout: 300_000 }, () => {
     const again = await runReport(alertingConfig(), 'daily-report-2', today());
     assert.deepEqual(again.alertDeliveries, {});
     assert.equal(again.summaryDelivery, 'already delivered');
-    assert.equal(receiver.received.length, before + 2, 'nothing is sent twice');
+    assert.equal(receiver.received.length, before + keys.length + 1, 'nothing is sent twice');
 
     for (const workflowId of historiesChecked) {
       const history = historyToJSON(await harness.env.client.workflow.getHandle(workflowId).fetchHistory());
@@ -226,6 +252,11 @@ describe('alerts delivered to a webhook', { timeout: 300_000 }, () => {
       overAllocation.filter((alert) => alert.workflowId === workflowId).map((alert) => alert.agent);
     assert.equal(agentsOf('allocation-optimized').length, 12, 'every agent of the optimized run');
     assert.deepEqual(agentsOf('allocation-baseline'), []);
-    assert.ok(overAllocation.every((alert) => alert.deliveredAt === undefined));
+    assert.ok(
+      overAllocation
+        .filter((alert) => alert.workflowId === 'allocation-optimized')
+        .every((alert) => alert.deliveredAt === undefined),
+      'without a webhook, recorded only',
+    );
   });
 });

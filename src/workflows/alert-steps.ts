@@ -14,19 +14,27 @@ import type { AnalysisRun } from './run-state';
 /** What became of each alert a step delivered. */
 export type DeliveryResults = Record<string, DeliveryOutcome | 'failed'>;
 
+/** Delivery attempts of an alert as a run ends (the run waits for them) and in the daily report. */
+export const RUN_END_DELIVERY_ATTEMPTS = 3;
+export const REPORT_DELIVERY_ATTEMPTS = 6;
+
 /**
- * The alert activities. Raising reads and writes the ledger (retried like the ledger's writes, briefly); a
- * delivery retries on Temporal's schedule for about half a minute, then the alert stays recorded as not delivered
- * and the day's report sends it again.
+ * The alert activities. Raising reads and writes the ledger (retried briefly); a delivery retries on Temporal's
+ * schedule, 1 s doubling to 10 s between attempts, each post given 10 s by the activity.
  */
-export function alertProxies() {
+export function alertProxies(deliveryAttempts = REPORT_DELIVERY_ATTEMPTS) {
   const raising = proxyActivities<AlertActivities>({
     startToCloseTimeout: '30s',
     retry: { maximumAttempts: 5, maximumInterval: '10s' },
   });
   const delivery = proxyActivities<AlertActivities>({
     startToCloseTimeout: '30s',
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 6 },
+    retry: {
+      initialInterval: '1s',
+      backoffCoefficient: 2,
+      maximumInterval: '10s',
+      maximumAttempts: deliveryAttempts,
+    },
   });
   return {
     raiseRunAlerts: raising.raiseRunAlerts,
@@ -35,16 +43,29 @@ export function alertProxies() {
   };
 }
 
-/** Delivers the alerts one by one (in the order raised); a delivery that fails past its retries is reported. */
-export async function deliverAlerts(keys: readonly string[]): Promise<DeliveryResults> {
-  const { deliverAlert } = alertProxies();
+/**
+ * Delivers the alerts one by one, in the order raised. Once one fails past its retries the webhook is taken to be
+ * down: the rest are not tried (each would wait out its own retries) and stay recorded, not delivered, for the
+ * day's report to send.
+ */
+export async function deliverAlerts(
+  keys: readonly string[],
+  attempts = REPORT_DELIVERY_ATTEMPTS,
+): Promise<DeliveryResults> {
+  const { deliverAlert } = alertProxies(attempts);
   const results: DeliveryResults = {};
+  let webhookDown = false;
   for (const key of keys) {
+    if (webhookDown) {
+      results[key] = 'failed';
+      continue;
+    }
     try {
       results[key] = await deliverAlert(key);
     } catch (error) {
       if (!(error instanceof ActivityFailure)) throw error;
       results[key] = 'failed';
+      webhookDown = true;
     }
   }
   return results;
@@ -73,7 +94,8 @@ export async function raiseRunAlerts(run: AnalysisRun, budgetStatus: string): Pr
         budgetTokens: budget.hardCap,
         lines,
       });
-      const results = await deliverAlerts(keys);
+      // The run's result waits for these: a few attempts only, the daily report retries the rest.
+      const results = await deliverAlerts(keys, RUN_END_DELIVERY_ATTEMPTS);
       const failed = Object.keys(results).filter((key) => results[key] === 'failed');
       if (failed.length > 0) {
         run.pipeline.degradations.push(`alerts not delivered (kept in the ledger): ${failed.join(', ')}`);
