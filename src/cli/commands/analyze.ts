@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { NativeConnection } from '@temporalio/worker';
 import { buildRunSettings } from '../../config/run-settings';
 import { parseAnalysisArguments } from '../analysis-arguments';
 import type { AnalysisResult } from '../../core/run-types';
 import type { analysisWorkflow } from '../../workflows/analysis-workflow';
 import { progressQuery } from '../../workflows/definitions';
-import { createTokenflowWorkers } from '../../workers/worker';
 import { renderProgress, renderReport, workflowUiLink } from '../render-report';
+import { withInProcessWorkers } from '../in-process-workers';
 import { ensureSchedules } from '../schedules';
 import { connectTemporal, createClient } from '../temporal-connection';
 
@@ -56,21 +55,13 @@ export async function analyzeCommand(argv: string[]): Promise<void> {
     }
   };
 
-  let workerConnection: NativeConnection | undefined;
   try {
-    let result: AnalysisResult;
-    if (noWorker) {
-      result = await follow();
-    } else {
-      workerConnection = await NativeConnection.connect({ address: config.temporal.address });
-      const workers = await createTokenflowWorkers({ config, connection: workerConnection });
+    const result = await withInProcessWorkers(config, noWorker, follow, (workers) => {
       if (workers.metricsUrl && !json) process.stderr.write(`Metrics on ${workers.metricsUrl}\n`);
-      result = await workers.runUntil(follow);
-    }
+    });
     if (json) process.stdout.write(`${JSON.stringify({ ...result, link }, null, 2)}\n`);
     else process.stdout.write(`${renderReport(result, link)}\n`);
   } finally {
-    await workerConnection?.close();
     await connection.close();
   }
 }

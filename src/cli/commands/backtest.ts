@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { NativeConnection } from '@temporalio/worker';
 import type { BacktestResult, backtestWorkflow } from '../../workflows/backtest-workflow';
 import { backtestProgressQuery, stopBacktestSignal } from '../../workflows/backtest-workflow';
 import { loadConfig } from '../../config/load-config';
-import { createTokenflowWorkers } from '../../workers/worker';
 import { parseBacktestArguments } from '../backtest-arguments';
+import { printReportFiles, withInProcessWorkers } from '../in-process-workers';
 import { workflowUiLink } from '../render-report';
 import { connectTemporal, createClient } from '../temporal-connection';
 
@@ -20,7 +18,6 @@ export async function backtestCommand(argv: string[]): Promise<void> {
   const client = createClient(connection, config);
   const workflowId =
     requestedId ?? `backtest-${input.ticker}-${input.from}-${input.to}-${randomUUID().slice(0, 8)}`;
-  let workerConnection: NativeConnection | undefined;
   try {
     const handle = await client.workflow.start<typeof backtestWorkflow>('backtestWorkflow', {
       taskQueue: config.temporal.taskQueue,
@@ -51,21 +48,9 @@ export async function backtestCommand(argv: string[]): Promise<void> {
         if (timer) clearInterval(timer);
       }
     };
-    let result: BacktestResult;
-    if (noWorker) result = await follow();
-    else {
-      workerConnection = await NativeConnection.connect({ address: config.temporal.address });
-      result = await (
-        await createTokenflowWorkers({ config, connection: workerConnection })
-      ).runUntil(follow);
-    }
-    if (json) process.stdout.write(readFileSync(result.jsonPath, 'utf8'));
-    else {
-      process.stdout.write(readFileSync(result.markdownPath, 'utf8'));
-      process.stdout.write(`\nReports: ${result.markdownPath}\n         ${result.jsonPath}\n`);
-    }
+    const result = await withInProcessWorkers(config, noWorker, follow);
+    printReportFiles(json, result.markdownPath, result.jsonPath);
   } finally {
-    await workerConnection?.close();
     await connection.close();
   }
 }

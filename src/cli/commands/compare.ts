@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { NativeConnection } from '@temporalio/worker';
 import { buildComparisonSettings } from '../../config/run-settings';
 import { parseAnalysisArguments } from '../analysis-arguments';
-import { createTokenflowWorkers } from '../../workers/worker';
+import { printReportFiles, withInProcessWorkers } from '../in-process-workers';
 import type { compareWorkflow } from '../../workflows/compare-workflow';
 import { connectTemporal, createClient } from '../temporal-connection';
 
@@ -18,7 +16,6 @@ export async function compareCommand(argv: string[]): Promise<void> {
   const connection = await connectTemporal(config, { startDevServer: true });
   const client = createClient(connection, config);
   const workflowId = `compare-${request.ticker}-${request.date}-${randomUUID().slice(0, 8)}`;
-  let workerConnection: NativeConnection | undefined;
   try {
     const run = () =>
       client.workflow.execute<typeof compareWorkflow>('compareWorkflow', {
@@ -26,19 +23,9 @@ export async function compareCommand(argv: string[]): Promise<void> {
         workflowId,
         args: [{ request: sharedRequest, optimized, baseline }],
       });
-    let result;
-    if (noWorker) result = await run();
-    else {
-      workerConnection = await NativeConnection.connect({ address: config.temporal.address });
-      result = await (await createTokenflowWorkers({ config, connection: workerConnection })).runUntil(run);
-    }
-    if (json) process.stdout.write(`${readFileSync(result.reportJsonPath, 'utf8')}`);
-    else {
-      process.stdout.write(readFileSync(result.reportMarkdownPath, 'utf8'));
-      process.stdout.write(`\nReports: ${result.reportMarkdownPath}\n         ${result.reportJsonPath}\n`);
-    }
+    const result = await withInProcessWorkers(config, noWorker, run);
+    printReportFiles(json, result.reportMarkdownPath, result.reportJsonPath);
   } finally {
-    await workerConnection?.close();
     await connection.close();
   }
 }
