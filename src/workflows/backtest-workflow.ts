@@ -122,8 +122,8 @@ export async function backtestWorkflow(input: BacktestInput): Promise<BacktestRe
   const runJob = async (job: Job, cap: number): Promise<void> => {
     const settings = input.settings[job.mode];
     if (!settings) throw new Error(`No run settings for mode ${job.mode}.`);
-    const workflowId = `${backtestId}-${job.date.date}-${job.mode}`;
-    const base = { date: job.date.date, mode: job.mode, workflowId, ...forwardReturnOf(job.date) };
+    const base = entryBase(backtestId, job);
+    const { workflowId } = base;
     reserved += cap;
     try {
       const result: AnalysisResult = await executeChild(analysisWorkflow, {
@@ -179,10 +179,7 @@ export async function backtestWorkflow(input: BacktestInput): Promise<BacktestRe
         // Runs in flight may give tokens back: wait for them before giving up on this date.
         if (stopReason === undefined && running.size > 0) break;
         entries.push({
-          date: job.date.date,
-          mode: job.mode,
-          workflowId: `${backtestId}-${job.date.date}-${job.mode}`,
-          ...forwardReturnOf(job.date),
+          ...entryBase(backtestId, job),
           status: 'skipped',
           totalTokens: 0,
           reason:
@@ -225,6 +222,16 @@ export async function backtestWorkflow(input: BacktestInput): Promise<BacktestRe
   return { backtestId, entries: ordered, spentTokens: spent, ...report };
 }
 
-function forwardReturnOf(date: BacktestDate): { forwardReturn?: number } {
-  return date.forwardReturn === undefined ? {} : { forwardReturn: date.forwardReturn };
+/** What every entry of a job has, however it ends: its date, mode, run id and the date's forward return. */
+function entryBase(
+  backtestId: string,
+  job: Job,
+): Pick<BacktestEntry, 'date' | 'mode' | 'workflowId' | 'forwardReturn'> {
+  const { date, forwardReturn } = job.date;
+  return {
+    date,
+    mode: job.mode,
+    workflowId: `${backtestId}-${date}-${job.mode}`,
+    ...(forwardReturn === undefined ? {} : { forwardReturn }),
+  };
 }
