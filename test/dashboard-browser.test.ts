@@ -1,5 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { launchChromium } from './support/chromium';
 import { failureMessage } from '../src/cli/failure-message';
@@ -7,6 +10,7 @@ import { buildRunSettings } from '../src/config/run-settings';
 import { formatUsd } from '../src/core/pricing';
 import { startDashboardServer, type DashboardServer } from '../src/dashboard/server';
 import { temporalLiveRuns } from '../src/dashboard/live-runs';
+import { writeSampleBacktestReport } from '../src/dashboard/test-backtest-reports';
 import type { RunSummary } from '../src/storage/usage-store';
 import type { analysisWorkflow } from '../src/workflows/analysis-workflow';
 import {
@@ -28,11 +32,14 @@ const WAIT_MS = 30_000;
 
 let harness: Harness;
 let dashboard: DashboardServer;
+let reportsDirectory: string;
 
 before(async () => {
   harness = await startHarness();
+  reportsDirectory = await mkdtemp(path.join(tmpdir(), 'tokenflow-dashboard-reports-'));
   dashboard = await startDashboardServer({
     ledger: harness.store,
+    reportsDirectory,
     liveRuns: temporalLiveRuns({ client: async () => harness.env.client }),
     temporalUi: { url: 'http://localhost:8233', namespace: 'default' },
     port: 0,
@@ -42,6 +49,7 @@ before(async () => {
 after(async () => {
   await dashboard?.close();
   await harness?.close();
+  if (reportsDirectory) await rm(reportsDirectory, { recursive: true, force: true });
 });
 
 /** Opens a browser page for `work` and closes the browser whatever happens; the page must log no error. */
@@ -77,6 +85,18 @@ async function until(condition: () => Promise<boolean>, what: string, timeoutMs:
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/** Waits until Chart.js has drawn every chart of the page from the configuration the server embedded. */
+async function chartsDrawn(page: Page): Promise<void> {
+  await until(
+    async () =>
+      (await page.evaluate(
+        `typeof Chart === 'function' && [...document.querySelectorAll('canvas[data-chart]')].every((canvas) => Chart.getChart(canvas) !== undefined)`,
+      )) === true,
+    'Chart.js to draw the charts',
+    WAIT_MS,
+  );
 }
 
 /** A count as the page writes it (`12,345`), or undefined for the page's unknown (`—`). */
@@ -190,14 +210,7 @@ describe('the dashboard in a browser', () => {
           .getAttribute('href');
         assert.equal(temporalLink, `http://localhost:8233/namespaces/default/workflows/${workflowId}`);
         // Chart.js drew both charts from the configurations the server embedded.
-        await until(
-          async () =>
-            (await page.evaluate(
-              `typeof Chart === 'function' && [...document.querySelectorAll('canvas[data-chart]')].every((canvas) => Chart.getChart(canvas) !== undefined)`,
-            )) === true,
-          'Chart.js to draw the charts',
-          WAIT_MS,
-        );
+        await chartsDrawn(page);
         assert.equal(await page.locator('canvas[data-chart]').count(), 2);
       });
     },
@@ -311,6 +324,31 @@ describe('the dashboard in a browser', () => {
         page.locator('#run-filter button[type="submit"]').click(),
       ]);
       assert.deepEqual(await workflowIds(), ['seed-GOOG-2']);
+    });
+  });
+
+  test('a backtest’s page opens from the list and charts its tokens', { timeout: 120_000 }, async () => {
+    const id = await writeSampleBacktestReport(reportsDirectory);
+    await withPage(async (page) => {
+      await page.goto(`${dashboard.url}/`);
+      await Promise.all([
+        page.waitForURL(/\/backtests$/, { timeout: WAIT_MS }),
+        page.locator('nav a[href="/backtests"]').click(),
+      ]);
+      await Promise.all([
+        page.waitForURL(new RegExp(`/backtests/${id}$`), { timeout: WAIT_MS }),
+        page.locator(`#backtests tr[data-backtest-id="${id}"] a`).click(),
+      ]);
+      assert.equal(
+        await page.locator('#backtest-modes tr[data-mode="optimized"] [data-field="hit-rate"]').textContent(),
+        '66.7% (2 of 3)',
+      );
+      assert.equal(await page.locator('tr.backtest-entry').count(), 8);
+      await chartsDrawn(page);
+      const drawn = await page.evaluate(
+        `Chart.getChart(document.querySelector('canvas[data-chart="chart-backtest-tokens"]')).data.datasets.map((dataset) => dataset.data.at(-1))`,
+      );
+      assert.deepEqual(drawn, [422_345, 161_000], 'each mode’s line ends at its total');
     });
   });
 });

@@ -1,6 +1,7 @@
 // Chart.js configurations as plain JSON: the server builds them, the page embeds them, and the browser script
 // hands each one to `new Chart(...)` unchanged, so what a chart shows is decided (and tested) here.
 import { isRepairCall } from '../core/agents';
+import { BACKTEST_MODE_ORDER, type BacktestEntry } from '../core/backtest';
 import { PIPELINE_MODES } from './query-parameters';
 import type { RunBreakdown } from './run-breakdown';
 import type { DailySeries } from './trends';
@@ -134,6 +135,36 @@ export function costPerDayChart(series: DailySeries): ChartConfig {
         backgroundColor: COLOURS[mode],
         borderColor: COLOURS[mode],
       })),
+    },
+    options: { ...COMMON_OPTIONS, scales: { y: { beginAtZero: true } } },
+  };
+}
+
+/**
+ * Tokens a backtest had spent by each of its dates, one line per mode that ran: where the batch budget went and
+ * how much faster the baseline spends it.
+ */
+export function backtestTokensChart(entries: readonly BacktestEntry[]): ChartConfig {
+  const dates = [...new Set(entries.map((entry) => entry.date))].sort();
+  const modes = BACKTEST_MODE_ORDER.filter((mode) => entries.some((entry) => entry.mode === mode));
+  return {
+    type: 'line',
+    data: {
+      labels: dates,
+      datasets: modes.map((mode) => {
+        let spent = 0;
+        return {
+          label: `${mode} tokens, cumulative`,
+          data: dates.map((date) => {
+            for (const entry of entries) {
+              if (entry.mode === mode && entry.date === date) spent += entry.totalTokens;
+            }
+            return spent;
+          }),
+          backgroundColor: COLOURS[mode],
+          borderColor: COLOURS[mode],
+        };
+      }),
     },
     options: { ...COMMON_OPTIONS, scales: { y: { beginAtZero: true } } },
   };

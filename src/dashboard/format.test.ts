@@ -19,6 +19,7 @@ describe('dashboard figures', () => {
     assert.equal(formatPercent(0.1234), '12.3%');
     assert.equal(formatSignedPercent(0.05), '+5.0%');
     assert.equal(formatSignedPercent(-0.25), '-25.0%');
+    assert.equal(formatSignedPercent(0.0005, 2), '+0.05%');
     assert.equal(formatSignedPercent(Number.NaN), UNKNOWN);
     assert.equal(formatDuration(1234), '1.2 s');
   });

@@ -19,10 +19,13 @@ export function formatPercent(fraction: number | undefined): string {
   return `${(fraction * 100).toFixed(1)}%`;
 }
 
-/** A signed percentage (`+12.3%`, `-4.0%`), for errors and changes, or {@link UNKNOWN}. */
-export function formatSignedPercent(fraction: number | undefined): string {
+/**
+ * A signed percentage (`+12.3%`, `-4.0%`), for errors and changes, or {@link UNKNOWN}; a price's return over a
+ * week needs two decimals (`+0.05%`).
+ */
+export function formatSignedPercent(fraction: number | undefined, decimals = 1): string {
   if (fraction === undefined || !Number.isFinite(fraction)) return UNKNOWN;
-  const percent = (fraction * 100).toFixed(1);
+  const percent = (fraction * 100).toFixed(decimals);
   return fraction > 0 ? `+${percent}%` : `${percent}%`;
 }
 

@@ -11,6 +11,11 @@ export function runHref(workflowId: string): string {
   return `/runs/${encodeURIComponent(workflowId)}`;
 }
 
+/** The dashboard's page of one backtest, by its report's name (see `BACKTEST_FILE_ID_PATTERN`). */
+export function backtestHref(id: string): string {
+  return `/backtests/${encodeURIComponent(id)}`;
+}
+
 /** The run in the Temporal UI (its latest execution under that workflow id). */
 export function temporalWorkflowHref(ui: TemporalUi, workflowId: string): string {
   return workflowUiLink(ui.url, ui.namespace, workflowId);

@@ -1,12 +1,16 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { RunSummary, UsageStore } from '../storage/usage-store';
 import { makeRecord } from '../storage/test-fixtures';
 import { ledgerEngines, openTestStore } from '../storage/test-ledgers';
 import type { LiveRunsResponse } from './live-run-view';
 import type { LiveRun, LiveRunSource } from './live-runs';
 import { startDashboardServer, type DashboardServer } from './server';
+import { writeSampleBacktestReport } from './test-backtest-reports';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
 
@@ -55,6 +59,7 @@ for (const { engine, skip } of ledgerEngines()) {
   describe(`dashboard server (${engine})`, { skip }, () => {
     let store: UsageStore;
     let server: DashboardServer;
+    let folder: string;
     let live: LiveRun[] | Error = [];
     const liveRuns: LiveRunSource = {
       listRunning: async () => {
@@ -120,8 +125,15 @@ for (const { engine, skip } of ledgerEngines()) {
         markdown: '# tokenflow daily report 2026-03-01',
         html: '<!doctype html><title>stored report</title><p id="stored">stored page</p>',
       });
+      // A report the dashboard may show, a malformed one, and one outside the reports folder it must not reach.
+      folder = await mkdtemp(path.join(tmpdir(), 'tokenflow-dashboard-server-'));
+      const reportsDirectory = path.join(folder, 'reports');
+      await writeSampleBacktestReport(reportsDirectory);
+      await writeFile(path.join(reportsDirectory, 'backtest-broken.json'), '{"backtestId": "backtest-brok');
+      await writeSampleBacktestReport(folder, { backtestId: 'backtest-outside', ticker: 'OUTSIDE' });
       server = await startDashboardServer({
         ledger: store,
+        reportsDirectory,
         liveRuns,
         temporalUi: { url: 'http://localhost:8233', namespace: 'default' },
         port: 0,
@@ -133,6 +145,7 @@ for (const { engine, skip } of ledgerEngines()) {
     after(async () => {
       await server?.close();
       await store?.close();
+      if (folder) await rm(folder, { recursive: true, force: true });
     });
 
     test('the runs page lists the ledger’s runs newest first, ledger text escaped', async () => {
@@ -260,6 +273,50 @@ for (const { engine, skip } of ledgerEngines()) {
         assert.ok(!answer.body.includes('<img>'), bad);
       }
       assert.equal((await get(`${server.url}/reports/2026-03-01?x=1`)).status, 400);
+    });
+
+    test('/backtests lists the reports folder’s backtests, a malformed file with its note', async () => {
+      const page = await get(`${server.url}/backtests`);
+      assert.equal(page.status, 200);
+      assert.match(page.body, /<tr data-backtest-id="backtest-1">/);
+      assert.match(page.body, /<a href="\/backtests\/backtest-1">backtest-1<\/a>/);
+      assert.match(
+        page.body,
+        /<tr data-backtest-id="backtest-broken" class="unreadable">[\s\S]*?The file is not JSON/,
+      );
+      assert.doesNotMatch(page.body, /OUTSIDE/);
+      assert.equal((await get(`${server.url}/backtests?sort=old`)).status, 400);
+    });
+
+    test('/backtests/<id> shows one backtest; a malformed one says why; a bad id is a 400, an unknown one a 404', async () => {
+      const page = await get(`${server.url}/backtests/backtest-1`);
+      assert.equal(page.status, 200);
+      assert.match(page.body, /<tr data-mode="optimized">[\s\S]*?66\.7% \(2 of 3\)/);
+      assert.match(page.body, /<canvas data-chart="chart-backtest-tokens"/);
+      assert.ok(
+        page.body.includes(
+          'http://localhost:8233/namespaces/default/workflows/backtest-1-2019-01-04-baseline',
+        ),
+      );
+      const broken = await get(`${server.url}/backtests/backtest-broken`);
+      assert.equal(broken.status, 200);
+      assert.match(broken.body, /id="backtest-problem">The file is not JSON/);
+      for (const bad of [
+        '',
+        '..%2Fbacktest-outside',
+        '%2E%2E%2Fbacktest-outside',
+        'backtest-1%2F..%2F..%2Fbacktest-outside',
+        '%E0%A4%A',
+        'backtest-%3Cimg%3E',
+      ]) {
+        const answer = await get(`${server.url}/backtests/${bad}`);
+        assert.equal(answer.status, 400, bad);
+        assert.doesNotMatch(answer.body, /OUTSIDE|<img>/, bad);
+      }
+      const missing = await get(`${server.url}/backtests/backtest-none`);
+      assert.equal(missing.status, 404);
+      assert.match(missing.body, /There is no backtest report backtest-none\.json/);
+      assert.equal((await get(`${server.url}/backtests/backtest-1?x=1`)).status, 400);
     });
 
     test('/api/live: the running runs as the page shows them, or 503 when Temporal cannot be asked', async () => {

@@ -5,12 +5,15 @@ import path from 'node:path';
 import { projectRoot } from '../cli/project-root';
 import { REPORT_INLINE_SOURCES } from '../reports/report-page-assets';
 import { DAY_PATTERN } from '../storage/columns';
+import { backtestIdOf, listBacktestReports, readBacktestReport } from './backtest-reports';
 import { CHART_LIBRARY_PATH, chartLibraryFile } from './chart-library';
 import type { DashboardLedger } from './dashboard-ledger';
 import { DashboardHttpError, badRequest, notFound } from './http-error';
 import { liveRunView, type LiveRunsResponse } from './live-run-view';
 import type { LiveRun, LiveRunSource } from './live-runs';
 import type { TemporalUi } from './links';
+import { backtestPage } from './pages/backtest-page';
+import { backtestsPage } from './pages/backtests-page';
 import { errorPage, type PageContext } from './pages/layout';
 import { runPage } from './pages/run-page';
 import { runsPage } from './pages/runs-page';
@@ -31,6 +34,11 @@ export interface DashboardServerOptions {
   ledger: DashboardLedger;
   liveRuns: LiveRunSource;
   temporalUi: TemporalUi;
+  /**
+   * Where the backtest reports are: `<dataDir>/reports`, the folder the workers' `writeBacktestReport` writes.
+   * Without it the backtests page says it has nothing to list.
+   */
+  reportsDirectory?: string;
   /** 0 picks a free port (tests). */
   port: number;
   /** Clock of the trends window; defaults to the system clock. */
@@ -218,6 +226,26 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
     send(response, 200, 'text/html; charset=utf-8', report.html, 'no-store', REPORT_SECURITY_HEADERS);
   }
 
+  async function backtestsRoute(url: URL, response: ServerResponse): Promise<void> {
+    requireNoParameters(url.searchParams, 'the backtests page');
+    const directory = options.reportsDirectory;
+    const listings = directory === undefined ? undefined : await listBacktestReports(directory);
+    sendHtml(response, 200, backtestsPage(listings === undefined ? {} : { listings }, context));
+  }
+
+  async function backtestRoute(url: URL, response: ServerResponse): Promise<void> {
+    requireNoParameters(url.searchParams, 'a backtest page');
+    const id = backtestIdOf(url.pathname.slice('/backtests/'.length));
+    const directory = options.reportsDirectory;
+    const listing = directory === undefined ? undefined : await readBacktestReport(directory, id);
+    if (!listing) {
+      throw notFound(
+        `There is no backtest report ${id}.json in the reports folder; the backtests page lists the ones there.`,
+      );
+    }
+    sendHtml(response, 200, backtestPage(listing, context));
+  }
+
   async function liveRoute(url: URL, response: ServerResponse): Promise<void> {
     requireNoParameters(url.searchParams, '/api/live');
     let runs: LiveRun[];
@@ -256,9 +284,11 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
     if (url.pathname.startsWith('/runs/')) return runRoute(url, response);
     if (url.pathname === '/trends') return trendsRoute(url, response);
     if (url.pathname.startsWith('/reports/')) return reportRoute(url, response);
+    if (url.pathname === '/backtests') return backtestsRoute(url, response);
+    if (url.pathname.startsWith('/backtests/')) return backtestRoute(url, response);
     if (url.pathname === '/api/live') return liveRoute(url, response);
     throw notFound(
-      `No page at ${url.pathname}; the dashboard has /, /trends, /runs/<workflowId> and /reports/<day>.`,
+      `No page at ${url.pathname}; the dashboard has /, /trends, /backtests, /runs/<workflowId>, /backtests/<id> and /reports/<day>.`,
     );
   }
 

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../../config/load-config';
@@ -54,6 +55,8 @@ export async function dashboardCommand(argv: string[]): Promise<void> {
       ledger,
       liveRuns: temporalLiveRuns({ client: async () => (await temporal.get()).client }),
       temporalUi: { url: config.temporal.uiUrl, namespace: config.temporal.namespace },
+      // Where the workers write backtest reports (`<dataDir>/reports`).
+      reportsDirectory: path.join(config.dataDir, 'reports'),
       port,
     });
     process.stdout.write(

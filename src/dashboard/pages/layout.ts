@@ -2,7 +2,7 @@ import { html, type SafeHtml } from '../html';
 import { temporalWorkflowsHref, type TemporalUi } from '../links';
 
 /** Which navigation entry a page belongs to. */
-export type Section = 'runs' | 'trends';
+export type Section = 'runs' | 'trends' | 'backtests';
 
 /** What every page needs besides its own content. */
 export interface PageContext {
@@ -39,6 +39,7 @@ export function layout(options: {
           <nav>
             <a class="brand" href="/">tokenflow</a>
             ${link('/', 'Runs', 'runs')} ${link('/trends', 'Trends', 'trends')}
+            ${link('/backtests', 'Backtests', 'backtests')}
             <a href="${temporalWorkflowsHref(options.context.temporalUi)}" rel="noreferrer">Temporal UI ↗</a>
           </nav>
         </header>
