@@ -37,6 +37,7 @@ export const DEFAULT_BENCHES = [
   'token-counting',
   'local-model',
   'ab',
+  'prompt-cache',
   'concurrent-runs',
   'ledger',
   'backtest',

@@ -55,8 +55,22 @@ export const CONTEXT_PARTS = [
 ] as const;
 export type ContextPart = (typeof CONTEXT_PARTS)[number];
 
+/**
+ * How a downstream prompt is laid out. `role-first`: the origin project's order, a system prompt naming the
+ * agent's role, then what it reads, then its task. `shared-prefix`: a system prompt every downstream agent of
+ * the run shares, then what it reads in one fixed order (analyst reports first), then its role and task last,
+ * so the prompts of a run share a long token prefix a provider's prefix cache can serve. Analysts always get
+ * `role-first`: their prompts share nothing but the ticker and date.
+ */
+export type PromptLayout = 'role-first' | 'shared-prefix';
+
 export interface PromptOptions {
   mode: PipelineMode;
+  /**
+   * Undefined: `shared-prefix` in optimized mode, `role-first` in baseline mode, which keeps the origin
+   * project's prompts byte for byte (see docs/prompt-cache.md). Benches set it to compare the two.
+   */
+  layout?: PromptLayout;
   /**
    * Optimized mode: words a downstream agent reads of each analyst report and older debate turn (their
    * key-fact digest, see `selectKeyFactDigest`); undefined or 0 sends them whole.

@@ -1,6 +1,7 @@
 import { agentLabel, agentsOfStage, type AgentName, type AnalystAgent } from './agents';
 import { factRecall, keyFacts, type FactRecall } from './fact-recall';
 import type { AnalysisResult } from './run-types';
+import { cachedShareOf } from './usage-report';
 
 /** Agents whose prompts fact recall is measured on: where the reports are consumed for decisions. */
 export const RECALL_AGENTS = [
@@ -15,9 +16,16 @@ export interface SideSummary {
   completionTokens: number;
   lostTokens: number;
   totalTokens: number;
+  /** Billed with the cached-input price for the prompt tokens the provider served from its cache. */
   costUsd: number;
   wallTimeMs: number;
   calls: number;
+  /** Prompt tokens the provider served from its prompt cache; undefined when no call reported a count. */
+  cachedPromptTokens?: number;
+  /** Cached prompt tokens / prompt tokens, over the calls that reported a count ({@link cachedShareOf}). */
+  cachedShare?: number;
+  /** The same share over the agents after the analysts, whose prompts are laid out to share a prefix. */
+  downstreamCachedShare?: number;
   rawCompliance?: number;
   enforcedCompliance?: number;
   /** Mean absolute percentage error of predicted vs actual completion tokens, where predicted. */
@@ -31,6 +39,8 @@ export interface SideSummary {
     agent: AgentName;
     promptTokens: number;
     completionTokens: number;
+    /** Undefined when none of the agent's calls reported a cached count. */
+    cachedPromptTokens?: number;
     costUsd: number;
     words: number;
   }>;
@@ -52,6 +62,11 @@ export interface ComparisonReport {
     wallTime: number;
   };
   decisionsAgree: boolean;
+}
+
+/** `{ [key]: value }`, or nothing when the value is unknown (JSON keeps unknown apart from zero by its absence). */
+function optional<Key extends string>(key: Key, value: number | undefined): Partial<Record<Key, number>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<Key, number>);
 }
 
 function mean(values: number[]): number | undefined {
@@ -90,10 +105,22 @@ export function summarizeSide(
     };
     entry.promptTokens += call.promptTokens + call.lostTokens;
     entry.completionTokens += call.completionTokens;
+    if (call.cachedPromptTokens !== undefined)
+      entry.cachedPromptTokens = (entry.cachedPromptTokens ?? 0) + call.cachedPromptTokens;
     entry.costUsd += call.costUsd ?? 0;
     entry.words += call.words;
     perAgent.set(call.agent, entry);
   }
+  const cachedCalls = result.calls.filter((call) => call.cachedPromptTokens !== undefined);
+  const analysts: readonly AgentName[] = agentsOfStage('analysts');
+  const downstream = result.calls.filter((call) => !analysts.includes(call.agent));
+  const cached = {
+    ...(cachedCalls.length > 0
+      ? { cachedPromptTokens: cachedCalls.reduce((sum, call) => sum + (call.cachedPromptTokens ?? 0), 0) }
+      : {}),
+    ...optional('cachedShare', cachedShareOf(result.calls)),
+    ...optional('downstreamCachedShare', cachedShareOf(downstream)),
+  };
   return {
     workflowId: result.workflowId,
     promptTokens: result.totals.promptTokens,
@@ -103,6 +130,7 @@ export function summarizeSide(
     costUsd: result.totals.costUsd,
     wallTimeMs: result.totals.wallTimeMs,
     calls: result.calls.length,
+    ...cached,
     rawCompliance: mean(limited.map((call) => (call.rawCompliant ? 1 : 0))),
     enforcedCompliance: mean(
       limited
@@ -150,6 +178,11 @@ function percent(value: number | undefined): string {
   return value === undefined ? 'n/a' : `${(value * 100).toFixed(1)}%`;
 }
 
+/** A token count, or `n/a` when the provider did not report it. */
+function count(value: number | undefined): string {
+  return value === undefined ? 'n/a' : String(value);
+}
+
 /** The side-by-side report as markdown. */
 export function renderComparisonMarkdown(report: ComparisonReport): string {
   const { baseline, optimized, ratios } = report;
@@ -180,8 +213,15 @@ export function renderComparisonMarkdown(report: ComparisonReport): string {
       String(optimized.completionTokens),
       ratios.completionTokens.toFixed(3),
     ),
+    row('cached prompt tokens', count(baseline.cachedPromptTokens), count(optimized.cachedPromptTokens)),
+    row('cached share of prompt tokens', percent(baseline.cachedShare), percent(optimized.cachedShare)),
     row(
-      'cost (USD)',
+      'cached share, agents after the analysts',
+      percent(baseline.downstreamCachedShare),
+      percent(optimized.downstreamCachedShare),
+    ),
+    row(
+      'cost (USD, cached tokens at the cached price)',
       baseline.costUsd.toFixed(6),
       optimized.costUsd.toFixed(6),
       ratios.cost === undefined ? 'n/a' : ratios.cost.toFixed(3),
@@ -214,8 +254,8 @@ export function renderComparisonMarkdown(report: ComparisonReport): string {
     '',
     '## Per agent',
     '',
-    '| agent | baseline prompt | baseline completion | optimized prompt | optimized completion |',
-    '|---|---:|---:|---:|---:|',
+    '| agent | baseline prompt | baseline cached | baseline completion | optimized prompt | optimized cached | optimized completion |',
+    '|---|---:|---:|---:|---:|---:|---:|',
   ];
   const agents = new Set([
     ...baseline.perAgent.map((entry) => entry.agent),
@@ -225,7 +265,7 @@ export function renderComparisonMarkdown(report: ComparisonReport): string {
     const left = baseline.perAgent.find((entry) => entry.agent === agent);
     const right = optimized.perAgent.find((entry) => entry.agent === agent);
     lines.push(
-      `| ${agentLabel(agent)} | ${left?.promptTokens ?? 0} | ${left?.completionTokens ?? 0} | ${right?.promptTokens ?? 0} | ${right?.completionTokens ?? 0} |`,
+      `| ${agentLabel(agent)} | ${left?.promptTokens ?? 0} | ${count(left?.cachedPromptTokens)} | ${left?.completionTokens ?? 0} | ${right?.promptTokens ?? 0} | ${count(right?.cachedPromptTokens)} | ${right?.completionTokens ?? 0} |`,
     );
   }
   lines.push(

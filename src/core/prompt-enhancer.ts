@@ -1,10 +1,13 @@
 import { agentDefinition, type AgentName } from '../agents';
+import { ROLE_SECTION_ID } from '../agents/prompt-layout';
 import type { PromptDraft, PromptSection } from './types';
 
 /**
- * The Prompt Enhancer: writes an agent's word limit into its prompt, once in the system text and once as
- * a final reminder, because models follow a length instruction best when it is both the framing and the
- * last thing they read. How each role keeps within its limit is its definition's `brevityGuidance`.
+ * The Prompt Enhancer: writes an agent's word limit into its prompt, once with its role and once as a final
+ * reminder, because models follow a length instruction best when it is both the framing and the last thing
+ * they read. The role is the system text, or, in a `shared-prefix` prompt, the role section after the shared
+ * material (the system text there is the same for every agent and must stay so for the prefix cache). How
+ * each role keeps within its limit is its definition's `brevityGuidance`.
  */
 
 export const WORD_LIMIT_REMINDER_ID = 'word-limit-reminder';
@@ -42,15 +45,25 @@ export function enhanceDraft(
       `The word limit of ${draft.agent} must be a whole number of at least 1, got ${wordLimit}.`,
     );
   }
-  const markerAt = draft.system.startsWith(BLOCK_MARKER) ? 0 : draft.system.indexOf(`\n\n${BLOCK_MARKER}`);
-  const base = markerAt === -1 ? draft.system : draft.system.slice(0, markerAt);
   const block = limitBlock(draft.agent, wordLimit);
-  const sections = draft.sections.filter((section) => section.id !== WORD_LIMIT_REMINDER_ID);
+  const hasRoleSection = draft.sections.some((section) => section.id === ROLE_SECTION_ID);
+  const sections = draft.sections
+    .filter((section) => section.id !== WORD_LIMIT_REMINDER_ID)
+    .map((section) =>
+      section.id === ROLE_SECTION_ID ? { ...section, text: withLimitBlock(section.text, block) } : section,
+    );
   if (options.reminder !== false) sections.push(reminderSection(wordLimit));
   return {
     ...draft,
-    system: base === '' ? block : `${base}\n\n${block}`,
+    system: hasRoleSection ? draft.system : withLimitBlock(draft.system, block),
     sections,
     wordLimit,
   };
+}
+
+/** `text` with `block` after it, in place of the block an earlier enhancement left there. */
+function withLimitBlock(text: string, block: string): string {
+  const markerAt = text.startsWith(BLOCK_MARKER) ? 0 : text.indexOf(`\n\n${BLOCK_MARKER}`);
+  const base = markerAt === -1 ? text : text.slice(0, markerAt);
+  return base === '' ? block : `${base}\n\n${block}`;
 }

@@ -198,8 +198,14 @@ describe('baseline versus optimized context', () => {
       ]) {
         assert.ok(full.includes(marker), `${agent} baseline lacks ${marker}`);
       }
-      const lean = userText(buildPromptDraft(agent, fullContext, optimized));
-      assert.ok(lean.length < full.length, `${agent}: optimized ${lean.length} >= baseline ${full.length}`);
+      // Whole prompts: in optimized mode the role moves from the system text into the user message.
+      const whole = (draft: PromptDraft) => `${draft.system}\n\n${userText(draft)}`;
+      const lean = whole(buildPromptDraft(agent, fullContext, optimized));
+      const origin = whole(buildPromptDraft(agent, fullContext, baseline));
+      assert.ok(
+        lean.length < origin.length,
+        `${agent}: optimized ${lean.length} >= baseline ${origin.length}`,
+      );
     }
   });
 

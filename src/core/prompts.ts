@@ -10,15 +10,20 @@ import {
   type InputPart,
   type PromptOptions,
 } from '../agents';
+import { layoutOf, sharedPrefixSections, teamPreamble } from '../agents/prompt-layout';
 import type { AgentContext, AnalysisInputs, PromptDraft } from './types';
 
-export type { PromptOptions } from '../agents';
+export type { PromptLayout, PromptOptions } from '../agents';
+export { ROLE_SECTION_ID, teamPreamble } from '../agents/prompt-layout';
 export { PRICE_TABLE_BARS, renderPriceTable } from '../agents/price-table';
 export { SECTION_PRIORITY } from '../agents/sections';
 
 /**
- * Builds each agent's prompt, TradingAgents-style, from its definition in `src/agents`: a system prompt naming
- * its role, then its sections (see `downstream-sections.ts` for what baseline and optimized modes send).
+ * Builds each agent's prompt from its definition in `src/agents` (see `downstream-sections.ts` for what
+ * baseline and optimized modes send). `role-first` (analysts, and baseline mode as in the origin project,
+ * TradingAgents-style): a system prompt naming the role, then the sections. `shared-prefix` (downstream agents
+ * in optimized mode): the team preamble every downstream agent shares, the sections in a fixed order, then
+ * the role and the task (`src/agents/prompt-layout.ts`, docs/prompt-cache.md).
  */
 
 /** Short role-specific system prompt naming the ticker and date; it never holds configuration or secrets. */
@@ -52,9 +57,10 @@ function readableContext(definition: AgentDefinition, context: AgentContext): Ag
 }
 
 /**
- * Builds the prompt draft of one agent call: a short role-specific system prompt and the user message as
- * sections (data or reports, plans, debate turns, then the task). No word limit is set here; the Prompt
- * Enhancer adds it in optimized mode. Throws one clear sentence when the role's inputs are missing.
+ * Builds the prompt draft of one agent call: the system prompt and the user message as sections, laid out as
+ * `options.layout` says (by default `shared-prefix` for downstream agents in optimized mode, else `role-first`).
+ * No word limit is set here; the Prompt Enhancer adds it in optimized mode. Throws one clear sentence when the
+ * role's inputs are missing.
  */
 export function buildPromptDraft(
   agent: AgentName,
@@ -73,5 +79,15 @@ export function buildPromptDraft(
     options,
     roster: definitionsOfStage,
   });
-  return { agent, system: systemPrompt(definition, context), sections };
+  if (definition.stage === 'analysts' || layoutOf(options) === 'role-first')
+    return { agent, system: systemPrompt(definition, context), sections };
+  return {
+    agent,
+    system: teamPreamble(context),
+    // The preamble has named the ticker and the date already.
+    sections: sharedPrefixSections(
+      sections,
+      `You are the ${agentLabel(definition.name).toLowerCase()} of this team. ${definition.roleSummary}`,
+    ),
+  };
 }

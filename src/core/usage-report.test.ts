@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { UsageRecord } from './types';
-import { agentStatisticsOf, dailyReportOf, type FinishedRunTotals } from './usage-report';
+import { agentStatisticsOf, cachedShareOf, dailyReportOf, type FinishedRunTotals } from './usage-report';
 
 /** A call with only the required fields; each test adds what it examines. */
 function call(overrides: Partial<UsageRecord> = {}): UsageRecord {
@@ -78,6 +78,34 @@ describe('agentStatisticsOf', () => {
   });
 });
 
+describe('cachedShareOf', () => {
+  test('divides the cached prompt tokens by the prompt tokens of the calls that reported them', () => {
+    assert.equal(
+      cachedShareOf([
+        { promptTokens: 1000, cachedPromptTokens: 768 },
+        { promptTokens: 1000, cachedPromptTokens: 0 },
+        // Unknown, not uncached: left out of both sums.
+        { promptTokens: 5000 },
+      ]),
+      0.384,
+    );
+    assert.equal(cachedShareOf([{ promptTokens: 1000 }]), undefined);
+    assert.equal(cachedShareOf([]), undefined);
+  });
+
+  test('per agent, only agents whose calls reported a cached count carry one', () => {
+    const [trader, manager] = agentStatisticsOf([
+      call({ promptTokens: 2000, cachedPromptTokens: 1536 }),
+      call({ promptTokens: 2000 }),
+      call({ agent: 'risk_manager' }),
+    ]);
+    assert.equal(trader?.cachedPromptTokens, 1536);
+    assert.equal(trader?.cachedShare, 0.768);
+    assert.equal(manager?.cachedPromptTokens, undefined);
+    assert.equal(manager?.cachedShare, undefined);
+  });
+});
+
 describe('dailyReportOf', () => {
   test('totals the calls by mode and the finished runs by status and decision', () => {
     const records = [
@@ -111,6 +139,8 @@ describe('dailyReportOf', () => {
       promptTokens: 400,
       completionTokens: 40,
       cachedPromptTokens: 60,
+      // Over the one call that reported a cached count: 60 of its 100 prompt tokens.
+      cachedShare: 0.6,
       lostTokens: 5,
       totalTokens: 445,
       costUsd: 0.75,

@@ -29,6 +29,10 @@ export interface AgentStatistics {
   callsWithoutCost: number;
   totalLostTokens: number;
   meanLatencyMs: number;
+  /** Sum of the cached prompt tokens of the calls whose server reported them; undefined when none did. */
+  cachedPromptTokens?: number;
+  /** {@link cachedShareOf} of the agent's calls. */
+  cachedShare?: number;
 }
 
 /** Totals of one mode in a {@link DailyReport}. */
@@ -51,6 +55,8 @@ export interface DailyReport {
   completionTokens: number;
   /** Sum of the known cached prompt tokens. */
   cachedPromptTokens: number;
+  /** {@link cachedShareOf} the day's calls. */
+  cachedShare?: number;
   lostTokens: number;
   /** prompt + completion + lost: everything the day spent. */
   totalTokens: number;
@@ -105,6 +111,24 @@ function median(values: readonly number[]): number {
   return ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
+/** What {@link cachedShareOf} reads of a call (a usage record or a run's call summary). */
+export interface CachedPromptCounts {
+  promptTokens: number;
+  cachedPromptTokens?: number;
+}
+
+/**
+ * The share of prompt tokens the provider served from its prompt cache (billed at the cached-input price),
+ * over the calls whose server reported a cached count: a call that reported none is unknown, not uncached.
+ * Undefined when no call reported one or their prompts were empty.
+ */
+export function cachedShareOf(calls: readonly CachedPromptCounts[]): number | undefined {
+  const known = calls.filter((call) => call.cachedPromptTokens !== undefined);
+  const prompt = known.reduce((sum, call) => sum + call.promptTokens, 0);
+  if (known.length === 0 || prompt <= 0) return undefined;
+  return known.reduce((sum, call) => sum + (call.cachedPromptTokens ?? 0), 0) / prompt;
+}
+
 function statisticsOf(agent: AgentName, records: readonly UsageRecord[]): AgentStatistics {
   const prompt = records.map((record) => record.promptTokens);
   const completion = records.map((record) => record.completionTokens);
@@ -134,6 +158,15 @@ function statisticsOf(agent: AgentName, records: readonly UsageRecord[]): AgentS
   if (predicted.length > 0) {
     statistics.meanPredictedTokens = mean(predicted.map((record) => record.predictedTokens ?? 0));
     statistics.meanActualCompletionTokens = mean(predicted.map((record) => record.completionTokens));
+  }
+  const cachedKnown = records.filter((record) => record.cachedPromptTokens !== undefined);
+  if (cachedKnown.length > 0) {
+    statistics.cachedPromptTokens = cachedKnown.reduce(
+      (sum, record) => sum + (record.cachedPromptTokens ?? 0),
+      0,
+    );
+    const share = cachedShareOf(cachedKnown);
+    if (share !== undefined) statistics.cachedShare = share;
   }
   const mape = meanAbsolutePercentageError(
     predicted.map((record) => ({ predicted: record.predictedTokens ?? 0, actual: record.completionTokens })),
@@ -239,6 +272,8 @@ export function dailyReportOf(
   if (records.length > 0)
     report.truncationRate = records.filter((record) => record.truncated).length / records.length;
   if (originalPrompt > 0) report.promptReduction = 1 - sentPrompt / originalPrompt;
+  const cachedShare = cachedShareOf(records);
+  if (cachedShare !== undefined) report.cachedShare = cachedShare;
   const { baseline, optimized } = byMode;
   if (baseline && optimized && baseline.runs > 0 && optimized.runs > 0 && baseline.totalTokens > 0) {
     report.reductionAgainstBaseline =

@@ -181,8 +181,10 @@ for (const { engine, skip } of ledgerEngines()) {
       );
       assert.match(
         markdown,
-        /^\| Market Analyst \| 2 \| 4,000 \| 400 \| 0 \| 4,400 \| \$0\.002300 \| 0 \|$/m,
+        /^\| Market Analyst \| 2 \| 4,000 \| 5\.0% \| 400 \| 0 \| 4,400 \| \$0\.002300 \| 0 \|$/m,
       );
+      // Every fixture call reports 100 cached prompt tokens: 500 of the day's 9,000.
+      assert.match(markdown, /^\| Cached share of prompt tokens \| 5\.6% \|$/m);
       assert.match(markdown, /^\| Market Analyst \| 2 \| 210 \| 200 \| 5\.0% \|$/m, 'prediction error');
       assert.match(markdown, /^\| stopped looping \(repetition\) \| 1 \|$/m);
       // Most expensive first, with a link into the Temporal UI; another day's run is not there.
@@ -219,6 +221,7 @@ for (const { engine, skip } of ledgerEngines()) {
         report.summary,
         'tokenflow daily report 2026-05-04: 3 runs (3 finished), 5 calls, 10,000 tokens, $0.004900. ' +
           'Optimized runs spent 71.9% fewer tokens per run than baseline runs. ' +
+          '5.6% of prompt tokens were served from the prompt cache. ' +
           'Raw word-limit compliance 80.0% (target 95.0%). 5 alerts.',
       );
     });

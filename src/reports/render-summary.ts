@@ -22,6 +22,9 @@ export function dailySummary(data: DailyReportData): string {
       `Optimized runs spent ${formatPercent(Math.abs(reduction))} ${reduction >= 0 ? 'fewer' : 'more'} tokens per run than baseline runs.`,
     );
   }
+  if (usage.cachedShare !== undefined) {
+    sentences.push(`${formatPercent(usage.cachedShare)} of prompt tokens were served from the prompt cache.`);
+  }
   if (usage.rawComplianceRate !== undefined) {
     sentences.push(
       `Raw word-limit compliance ${formatPercent(usage.rawComplianceRate)} (target ${formatPercent(data.complianceTarget)}).`,

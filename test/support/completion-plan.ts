@@ -36,6 +36,11 @@ export function countChatPromptTokens(messages: readonly ChatMessage[]): number 
   return total;
 }
 
+/** The o200k_base tokens of `text`, as the server reads a message (its prefix cache compares these). */
+export function encodeText(text: string): number[] {
+  return o200k().encode(text);
+}
+
 /** Tokens of `text` in o200k_base, as the server counts a completion. */
 export function countTextTokens(text: string): number {
   return o200k().encode(text).length;

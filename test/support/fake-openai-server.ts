@@ -2,10 +2,18 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { ChatMessage } from '../../src/core/types';
 import { countChatPromptTokens, planCompletion } from './completion-plan';
+import {
+  PrefixCache,
+  cachedTokensFor,
+  chatPromptTokenSequence,
+  checkPrefixCacheRule,
+  type PrefixCacheRule,
+} from './prefix-cache';
 import { scriptAnswer, type ScriptedAnswer } from './scripted-model';
 import { SlotQueue } from './slot-queue';
 
 export { countChatPromptTokens, countTextTokens } from './completion-plan';
+export { ANY_PREFIX_CACHE, OPENAI_PREFIX_CACHE, type PrefixCacheRule } from './prefix-cache';
 
 /**
  * A local OpenAI-compatible server for tests and benchmarks: real HTTP on 127.0.0.1, real server-sent
@@ -72,6 +80,14 @@ export interface Behaviour {
    * goes wrong for one agent (a decision it cannot give, say) while the others answer as usual.
    */
   answerOverride?: (messages: readonly ChatMessage[]) => string | undefined;
+  /**
+   * When set, the server keeps a prompt prefix cache and reports the part of each prompt it served in
+   * `usage.prompt_tokens_details.cached_tokens` and in the bill: the longest token prefix the prompt shares
+   * with an earlier prompt (chat format tokens included), served as the rule says. `OPENAI_PREFIX_CACHE`
+   * follows OpenAI's documented rule (nothing below 1,024 tokens, then 128-token steps). Unset, cached tokens
+   * are reported as 0, as a server without a cache does. Changing the rule empties the cache.
+   */
+  prefixCache?: PrefixCacheRule;
 }
 
 export type FakeServerOptions = Partial<Behaviour>;
@@ -99,6 +115,8 @@ export interface RecordedRequest {
 export interface BilledUsage {
   promptTokens: number;
   completionTokens: number;
+  /** The part of `promptTokens` served from the prefix cache; set only when {@link Behaviour.prefixCache} is. */
+  cachedPromptTokens?: number;
 }
 
 /** The bill over several requests; `requests` counts those that were billed. */
@@ -107,6 +125,8 @@ export interface BilledTotals {
   promptTokens: number;
   completionTokens: number;
   totalTokens: number;
+  /** Sum of the bills' cached prompt tokens; set only when a bill carried them. */
+  cachedPromptTokens?: number;
 }
 
 export interface ChatCompletionRequestBody {
@@ -163,6 +183,15 @@ export async function startFakeOpenAiServer(options: FakeServerOptions = {}): Pr
   const streaming = new Set<ServerResponse>();
   const slots = new SlotQueue(() => behaviour.slots);
   let completionCounter = 0;
+  let prefixCache = behaviour.prefixCache ? new PrefixCache(behaviour.prefixCache) : undefined;
+
+  /** The cached part of a prompt now being processed (in server tokens), remembering it for later prompts. */
+  function servedFromCache(messages: readonly ChatMessage[], promptTokens: number): number | undefined {
+    if (!prefixCache) return undefined;
+    const matched = prefixCache.matchAndRemember(chatPromptTokenSequence(messages));
+    const served = cachedTokensFor(Math.floor(matched * behaviour.promptTokenFactor), prefixCache.rule);
+    return Math.min(served, promptTokens);
+  }
 
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
@@ -269,6 +298,7 @@ export async function startFakeOpenAiServer(options: FakeServerOptions = {}): Pr
       behaviour,
     );
     const promptTokens = serverPromptTokens(chat.messages, behaviour);
+    const cachedTokens = servedFromCache(chat.messages, promptTokens);
     completionCounter++;
     const id = `chatcmpl-fake-${completionCounter}`;
     const created = Math.floor(Date.now() / 1000);
@@ -285,7 +315,11 @@ export async function startFakeOpenAiServer(options: FakeServerOptions = {}): Pr
     });
     streaming.add(response);
     response.once('close', () => streaming.delete(response));
-    const billed: BilledUsage = { promptTokens, completionTokens: 0 };
+    const billed: BilledUsage = {
+      promptTokens,
+      completionTokens: 0,
+      ...(cachedTokens === undefined ? {} : { cachedPromptTokens: cachedTokens }),
+    };
     recorded.billed = billed;
     if (behaviour.firstChunkDelayMs > 0) {
       // The status line goes out first, so the client sees the 200 and then waits for the first token.
@@ -321,7 +355,7 @@ export async function startFakeOpenAiServer(options: FakeServerOptions = {}): Pr
           prompt_tokens: promptTokens,
           completion_tokens: plan.completionTokens,
           total_tokens: promptTokens + plan.completionTokens,
-          prompt_tokens_details: { cached_tokens: 0 },
+          prompt_tokens_details: { cached_tokens: cachedTokens ?? 0 },
         }),
       );
     }
@@ -346,7 +380,10 @@ export async function startFakeOpenAiServer(options: FakeServerOptions = {}): Pr
     },
     setBehaviour(update) {
       checkBehaviour({ ...behaviour, ...update });
+      const cacheChanged = 'prefixCache' in update && update.prefixCache !== behaviour.prefixCache;
       Object.assign(behaviour, update);
+      if (cacheChanged)
+        prefixCache = behaviour.prefixCache ? new PrefixCache(behaviour.prefixCache) : undefined;
       // More slots (or none) let waiting requests in now rather than when the next stream ends.
       slots.admit();
     },
@@ -369,6 +406,8 @@ export async function startFakeOpenAiServer(options: FakeServerOptions = {}): Pr
         totals.requests++;
         totals.promptTokens += request.billed.promptTokens;
         totals.completionTokens += request.billed.completionTokens;
+        if (request.billed.cachedPromptTokens !== undefined)
+          totals.cachedPromptTokens = (totals.cachedPromptTokens ?? 0) + request.billed.cachedPromptTokens;
       }
       totals.totalTokens = totals.promptTokens + totals.completionTokens;
       return totals;
@@ -400,6 +439,7 @@ function checkBehaviour(behaviour: Behaviour): void {
     if (value !== undefined && !(Number.isInteger(value) && value > 0))
       throw new Error(`${name} must be a positive whole number, or left out; got ${value}.`);
   }
+  if (behaviour.prefixCache) checkPrefixCacheRule(behaviour.prefixCache);
 }
 
 /** Prompt tokens the server counts and bills for `messages`. */
