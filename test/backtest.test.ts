@@ -17,6 +17,7 @@ import {
 } from '../src/workflows/backtest-workflow';
 import { killAllWorkerProcesses, startWorkerProcess } from './support/worker-process';
 import { createWorkers, startHarness, testConfig, type Harness } from './support/workflow-harness';
+import { waitFor } from './support/wait-for';
 
 let harness: Harness;
 
@@ -46,20 +47,6 @@ function backtestInput(config: AppConfig, overrides: Partial<BacktestInput>): Ba
     riskRounds: 1,
     ...overrides,
   };
-}
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 120_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
 }
 
 /** The ledger's tokens of one run: every record's own plus its lost attempts'. */

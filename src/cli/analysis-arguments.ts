@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load-config';
-import { buildAnalysisRequest } from '../config/run-settings';
+import { buildAnalysisRequest, type BudgetPolicyOverrides } from '../config/run-settings';
+import { ON_EXHAUSTED, type OnExhausted } from '../core/pool';
 import type { AppConfig } from '../config/schema';
 import type { AnalysisRequest } from '../core/run-types';
 
@@ -16,7 +17,28 @@ const ANALYSIS_OPTIONS = {
   'data-folder': { type: 'string' },
   config: { type: 'string' },
   'workflow-id': { type: 'string' },
+  pool: { type: 'string' },
+  'on-exhausted': { type: 'string' },
 } as const;
+
+/**
+ * `--pool` and `--on-exhausted` as run overrides: the pool defaults to `budgets.pool`; `--on-exhausted` must be
+ * degrade or pause.
+ */
+export function budgetPolicyFlags(
+  values: { pool?: string; 'on-exhausted'?: string },
+  config: AppConfig,
+): BudgetPolicyOverrides {
+  const onExhausted = values['on-exhausted'];
+  if (onExhausted !== undefined && !(ON_EXHAUSTED as readonly string[]).includes(onExhausted)) {
+    throw new Error(`--on-exhausted must be ${ON_EXHAUSTED.join(' or ')} (got "${onExhausted}").`);
+  }
+  const pool = values.pool ?? config.budgets.pool;
+  return {
+    ...(pool !== undefined ? { pool } : {}),
+    ...(onExhausted !== undefined ? { onExhausted: onExhausted as OnExhausted } : {}),
+  };
+}
 
 function integerFlag(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -32,6 +54,8 @@ export interface AnalysisArguments {
   json: boolean;
   noWorker: boolean;
   workflowId?: string;
+  /** The pool and what to do when the budget runs out (`--pool`, `--on-exhausted`). */
+  policy: BudgetPolicyOverrides;
 }
 
 /** Parses and validates the ticker, date and run flags: one clear sentence per mistake, before anything starts. */
@@ -66,5 +90,6 @@ export function parseAnalysisArguments(argv: string[], usage: string): AnalysisA
     json: values.json,
     noWorker: values['no-worker'],
     workflowId: values['workflow-id'],
+    policy: budgetPolicyFlags(values, config),
   };
 }

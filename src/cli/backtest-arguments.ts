@@ -1,13 +1,14 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load-config';
-import { buildAnalysisRequest, buildComparisonSettings } from '../config/run-settings';
+import { budgetPolicy, buildAnalysisRequest, buildComparisonSettings } from '../config/run-settings';
+import { budgetPolicyFlags } from './analysis-arguments';
 import type { AppConfig } from '../config/schema';
 import { BACKTEST_EVERY, type BacktestEvery } from '../core/backtest';
 import type { PipelineMode } from '../core/types';
 import type { BacktestInput } from '../workflows/backtest-workflow';
 
 export const BACKTEST_USAGE =
-  'tokenflow backtest <TICKER> --from YYYY-MM-DD --to YYYY-MM-DD [--every day|week|month] [--concurrency N] [--budget N] [--run-budget N] [--mode optimized|baseline|both] [--debate-rounds N] [--risk-rounds N] [--json] [--no-worker] [--data-folder DIR] [--config FILE] [--workflow-id ID]\n  tokenflow backtest --stop <workflowId> [--reason TEXT]';
+  'tokenflow backtest <TICKER> --from YYYY-MM-DD --to YYYY-MM-DD [--every day|week|month] [--concurrency N] [--budget N] [--run-budget N] [--mode optimized|baseline|both] [--pool NAME] [--on-exhausted degrade|pause] [--debate-rounds N] [--risk-rounds N] [--json] [--no-worker] [--data-folder DIR] [--config FILE] [--workflow-id ID]\n  tokenflow backtest --stop <workflowId> [--reason TEXT]';
 
 /**
  * What a baseline run of a backtest may reserve from a batch budget: above the 218,130 tokens the origin project
@@ -55,6 +56,8 @@ export function parseBacktestArguments(argv: string[]): BacktestArguments {
       'data-folder': { type: 'string' },
       config: { type: 'string' },
       'workflow-id': { type: 'string' },
+      pool: { type: 'string' },
+      'on-exhausted': { type: 'string' },
     },
   });
   if (positionals.length !== 1) throw new Error(`Give exactly one ticker: ${BACKTEST_USAGE}`);
@@ -97,7 +100,12 @@ export function parseBacktestArguments(argv: string[]): BacktestArguments {
   const budgetTokens = positiveInteger(values.budget, '--budget');
   const runBudget = positiveInteger(values['run-budget'], '--run-budget');
   const { optimized, baseline } = buildComparisonSettings(config, { budget: runBudget });
-  if (budgetTokens !== undefined) baseline.hardCap = Math.min(baseline.hardCap, BACKTEST_BASELINE_RUN_CAP);
+  const policy = budgetPolicy(config, budgetPolicyFlags(values, config));
+  // A baseline run under a batch budget or a pool reserves a bounded share of it.
+  if (budgetTokens !== undefined || policy.pool !== undefined)
+    baseline.hardCap = Math.min(baseline.hardCap, BACKTEST_BASELINE_RUN_CAP);
+  Object.assign(optimized, policy);
+  Object.assign(baseline, policy);
   const settings = { optimized, baseline };
   return {
     config,

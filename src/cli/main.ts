@@ -7,6 +7,8 @@ import { workerCommand } from './commands/worker';
 import { compareCommand } from './commands/compare';
 import { BACKTEST_USAGE, backtestCommand } from './commands/backtest';
 import { learnCommand } from './commands/learn';
+import { BUDGET_USAGE, budgetCommand } from './commands/budget';
+import { POOL_USAGE, poolCommand } from './commands/pool';
 import { reportCommand } from './commands/report';
 import { CODEC_SERVER_USAGE, codecServerCommand } from './commands/codec-server';
 import { DASHBOARD_USAGE, dashboardCommand } from './commands/dashboard';
@@ -21,6 +23,8 @@ const USAGE = `Usage:
   tokenflow status <workflowId> [--json]     progress and budget of a running analysis
   tokenflow result <workflowId> [--json]     decision and token report of a finished analysis
   tokenflow usage <workflowId> [--json]      the run's token ledger: every call and attempt
+  ${BUDGET_USAGE}  raise a run's hard cap (a paused run goes on)
+  ${POOL_USAGE}     a token pool's period, spent and waiting runs; --raise adds tokens
   tokenflow worker                           run a worker (workflows and activities; metrics on 127.0.0.1:9464)
   tokenflow compare <TICKER> --date D        baseline vs optimized on the same inputs (A/B report)
   ${BACKTEST_USAGE}
@@ -57,6 +61,10 @@ async function main(argv: string[]): Promise<void> {
       return backtestCommand(rest);
     case 'learn':
       return learnCommand(rest);
+    case 'budget':
+      return budgetCommand(rest);
+    case 'pool':
+      return poolCommand(rest);
     case 'report':
       return reportCommand(rest);
     case 'dev':

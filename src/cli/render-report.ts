@@ -110,5 +110,7 @@ export function renderReport(result: AnalysisResult, link: string): string {
 export function renderProgress(progress: RunProgress): string {
   const agents = progress.currentAgents.map((agent) => agentLabel(agent)).join(', ');
   const bar = Math.round((progress.tokensSpent / Math.max(1, progress.hardCap)) * 20);
-  return `[${'#'.repeat(Math.min(20, bar)).padEnd(20)}] ${progress.tokensSpent}/${progress.hardCap} tokens  ${progress.completedCalls}/${progress.plannedCalls} calls  ${progress.phase}${agents ? `: ${agents}` : ''}`;
+  const line = `[${'#'.repeat(Math.min(20, bar)).padEnd(20)}] ${progress.tokensSpent}/${progress.hardCap} tokens  ${progress.completedCalls}/${progress.plannedCalls} calls  ${progress.phase}${agents ? `: ${agents}` : ''}`;
+  const paused = progress.paused ?? [];
+  return paused.length === 0 ? line : `${line}  PAUSED: ${paused.join('; ')}`;
 }

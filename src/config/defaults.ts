@@ -102,5 +102,7 @@ export const DEFAULT_CONFIG = {
     minimumCalls: 10,
   },
   reports: { at: '00:15' },
+  budgets: { onExhausted: 'degrade', pauseTimeout: '24h' },
+  pools: {},
   dashboard: { port: 8300 },
 };

@@ -213,3 +213,46 @@ describe('loadConfig: no secret in any error message', () => {
     );
   });
 });
+
+describe('loadConfig: pools and what a run does when its budget runs out', () => {
+  const pools = { team: { tokensPerPeriod: 2_000_000, period: 'day' } };
+
+  test('a run degrades by default; pause reaches the run settings with its timeout', () => {
+    const settings = buildRunSettings(load({}));
+    assert.equal(settings.onExhausted, undefined);
+    assert.equal(settings.pool, undefined);
+    const paused = buildRunSettings(load({ budgets: { onExhausted: 'pause', pauseTimeout: '2h' } }));
+    assert.equal(paused.onExhausted, 'pause');
+    assert.equal(paused.pauseTimeoutSeconds, 7_200);
+  });
+
+  test("a run on a pool takes the pool's onExhausted unless the run names its own", () => {
+    const config = load({ pools: { team: { ...pools.team, onExhausted: 'pause' } } });
+    assert.equal(buildRunSettings(config, { pool: 'team' }).onExhausted, 'pause');
+    assert.equal(buildRunSettings(config, { pool: 'team', onExhausted: 'degrade' }).onExhausted, undefined);
+    assert.equal(buildRunSettings(config, { pool: 'team' }).pool, 'team');
+  });
+
+  test('an unknown pool, period or default pool is refused in one sentence', () => {
+    assert.throws(
+      () => buildRunSettings(load({ pools }), { pool: 'research' }),
+      /No pool "research" in the config \(known: team\)/,
+    );
+    assert.throws(
+      () => load({ pools: { team: { tokensPerPeriod: 10, period: 'hour' } } }),
+      (error: unknown) => error instanceof ConfigError && /pools\.team\.period/.test(error.message),
+    );
+    assert.throws(
+      () => load({ pools, budgets: { pool: 'research' } }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        /budgets\.pool: names pool "research", which is not defined under pools/.test(error.message),
+    );
+    assert.throws(
+      () => load({ budgets: { pauseTimeout: 'a day' } }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        /budgets\.pauseTimeout: must look like 30m, 1h or 24h/.test(error.message),
+    );
+  });
+});

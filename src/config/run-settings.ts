@@ -1,10 +1,48 @@
+import type { OnExhausted, PoolDefinition } from '../core/pool';
 import type { AnalysisRequest, RunSettings } from '../core/run-types';
 import type { AppConfig } from './schema';
 
-export interface RunOverrides {
+export interface RunOverrides extends BudgetPolicyOverrides {
   budget?: number;
   maxResponseTokens?: number;
   useCalibration?: boolean;
+}
+
+export interface BudgetPolicyOverrides {
+  /** The token pool to draw on (`--pool`); it must be defined under `pools`. */
+  pool?: string;
+  /** `--on-exhausted`; otherwise the pool's, then `budgets.onExhausted`. */
+  onExhausted?: OnExhausted;
+}
+
+const SECONDS_PER_UNIT = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
+
+/** Seconds of a duration such as `30m` or `24h` (the config's format). */
+export function durationSeconds(duration: string): number {
+  const match = /^(\d+)([smhd])$/.exec(duration);
+  if (!match) throw new Error(`A duration looks like 30m, 1h or 24h (got "${duration}").`);
+  return Number(match[1]) * SECONDS_PER_UNIT[match[2] as keyof typeof SECONDS_PER_UNIT];
+}
+
+/** The pool and exhaustion settings of a run: validated against the config's pools. */
+export function budgetPolicy(config: AppConfig, overrides: BudgetPolicyOverrides): Partial<RunSettings> {
+  const pool = overrides.pool;
+  if (pool !== undefined && !config.pools[pool]) {
+    const known = Object.keys(config.pools);
+    throw new Error(
+      `No pool "${pool}" in the config (${known.length > 0 ? `known: ${known.join(', ')}` : 'define one under pools'}).`,
+    );
+  }
+  const onExhausted =
+    overrides.onExhausted ??
+    (pool !== undefined ? config.pools[pool]?.onExhausted : undefined) ??
+    config.budgets.onExhausted;
+  return {
+    ...(pool !== undefined ? { pool } : {}),
+    ...(onExhausted === 'pause'
+      ? { onExhausted, pauseTimeoutSeconds: durationSeconds(config.budgets.pauseTimeout) }
+      : {}),
+  };
 }
 
 /**
@@ -49,6 +87,7 @@ export function buildRunSettings(config: AppConfig, overrides: RunOverrides = {}
     invokeTaskQueue: invokeTaskQueue(config),
     invoke: { ...config.invoke },
     useCalibration: overrides.useCalibration ?? true,
+    ...budgetPolicy(config, overrides),
   };
 }
 
@@ -111,4 +150,14 @@ export function buildComparisonSettings(config: AppConfig, overrides: { budget?:
     useCalibration: false,
   });
   return { optimized, baseline };
+}
+
+/** The config's pools as the pool workflow defines them. */
+export function poolDefinitionsOf(config: AppConfig): Record<string, PoolDefinition> {
+  return Object.fromEntries(
+    Object.entries(config.pools).map(([name, pool]) => [
+      name,
+      { name, tokensPerPeriod: pool.tokensPerPeriod, period: pool.period },
+    ]),
+  );
 }

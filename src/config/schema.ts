@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AGENT_NAMES, type AgentName } from '../core/agents';
+import { ON_EXHAUSTED, POOL_PERIODS } from '../core/pool';
 import { DEFAULT_FIRST_BYTE_TIMEOUT_SECONDS } from './defaults';
 
 /** Token limits of one run (the seed's `TokenConfig`). */
@@ -239,6 +240,35 @@ export function buildAppConfigSchema() {
           minimumCalls: z.coerce.number().int().min(1),
         })
         .strict(),
+      /**
+       * What a run does when its budget cannot pay for its next call: `degrade` (trim or skip, the default) or
+       * `pause` (wait durably for `tokenflow budget <id> --raise N`, at most `pauseTimeout`, then degrade). `pool`
+       * names the token pool runs draw on when the CLI names none.
+       */
+      budgets: z
+        .object({
+          onExhausted: z.enum(ON_EXHAUSTED),
+          pauseTimeout: z.string().regex(/^\d+[smhd]$/, 'must look like 30m, 1h or 24h'),
+          pool: z.string().min(1).optional(),
+        })
+        .strict(),
+      /**
+       * Token pools: a budget per period that many runs and backtests draw on (a team's 2M tokens a day). Held
+       * by one entity workflow per pool, started by the first run that names it.
+       */
+      pools: z.record(
+        z
+          .string()
+          .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'a pool name is letters, digits, "_", "." or "-"'),
+        z
+          .object({
+            tokensPerPeriod: z.coerce.number().int().positive(),
+            period: z.enum(POOL_PERIODS),
+            /** Overrides `budgets.onExhausted` for runs of this pool. */
+            onExhausted: z.enum(ON_EXHAUSTED).optional(),
+          })
+          .strict(),
+      ),
       /** The daily report: a workflow on a Temporal Schedule reports the UTC day before it runs. */
       reports: z
         .object({
@@ -283,6 +313,13 @@ export function buildAppConfigSchema() {
           code: 'custom',
           path: ['tokens', 'maxResponseTokens'],
           message: 'must not exceed tokens.maxTotalTokens',
+        });
+      }
+      if (config.budgets.pool !== undefined && !config.pools[config.budgets.pool]) {
+        context.addIssue({
+          code: 'custom',
+          path: ['budgets', 'pool'],
+          message: `names pool "${config.budgets.pool}", which is not defined under pools`,
         });
       }
       if (config.dataSource.kind === 'folder' && !config.dataSource.folder) {

@@ -41,6 +41,10 @@ const FAILURE_TYPES = {
   WebhookUnavailable: { retryable: true },
   /** The alert webhook refused the message (4xx other than 408 and 429): a wrong URL or a revoked hook. */
   WebhookRejected: { retryable: false },
+  /** A run names a token pool the worker's config does not define. */
+  UnknownPool: { retryable: false },
+  /** The token pool refused a request it can never grant (more than its tokens per period). */
+  PoolRequestRejected: { retryable: false },
 } as const satisfies Record<string, { retryable: boolean }>;
 
 export type FailureType = keyof typeof FAILURE_TYPES;

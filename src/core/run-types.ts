@@ -2,6 +2,7 @@ import type { AgentName, BudgetLine } from './agents';
 import type { BudgetSummary } from './budget';
 import type { AttemptRecord, UsageSource } from './ledger';
 import type { TokenizerDrift } from './tokenizer-drift';
+import type { OnExhausted } from './pool';
 import type { PipelineMode } from './types';
 
 /** What a user asks for: one ticker on one date. */
@@ -85,6 +86,14 @@ export interface RunSettings {
   useCalibration: boolean;
   /** Data lookback in bars. */
   lookbackDays?: number;
+  /**
+   * `pause`: a call the budget cannot pay for waits (durably, no worker held) until the budget is raised or
+   * `pauseTimeoutSeconds` pass, then degrades. Absent or `degrade`: it is trimmed or skipped at once.
+   */
+  onExhausted?: OnExhausted;
+  pauseTimeoutSeconds?: number;
+  /** The token pool the run reserves its hard cap from before its first call (see `src/core/pool.ts`). */
+  pool?: string;
 }
 
 export interface AnalysisInput {
@@ -168,6 +177,8 @@ export interface RunProgress {
   costUsd: number;
   degradations: string[];
   budgetStatus: BudgetStatus;
+  /** Why the run is paused (one line per waiting call, or its pool), empty when it is not. */
+  paused?: string[];
 }
 
 export interface AnalysisResult {

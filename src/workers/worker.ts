@@ -8,10 +8,11 @@ import { createComparisonActivities } from '../activities/comparison-activities'
 import { createDataActivities } from '../activities/data-activities';
 import { createInvokeActivity } from '../activities/invoke-activity';
 import { createPipelineActivities } from '../activities/pipeline-activities';
+import { createPoolActivities } from '../activities/pool-activities';
 import { createReportActivities } from '../activities/report-activities';
 import { createUsageActivities } from '../activities/usage-activities';
 import { payloadCodecsFromEnvironment } from '../codec/encryption-codec';
-import { invokeTaskQueue } from '../config/run-settings';
+import { invokeTaskQueue, poolDefinitionsOf } from '../config/run-settings';
 import type { AppConfig } from '../config/schema';
 import { sharedTiktokenCounter } from '../core/token-counter';
 import type { TokenCounter } from '../core/types';
@@ -148,6 +149,7 @@ export async function createTokenflowWorkers(options: TokenflowWorkerOptions): P
     ...createAlertActivities(alerting),
     ...createReportActivities(alerting),
     ...createComparisonActivities({ reportsDirectory }),
+    ...createPoolActivities({ pools: poolDefinitionsOf(config), taskQueue: config.temporal.taskQueue }),
     // Runs started before model calls moved to their own queue still schedule them on the main one: serve them
     // there too, so a rolling upgrade does not strand them.
     ...(config.provider === 'openai' ? invoke : {}),

@@ -5,10 +5,11 @@ import type { BudgetState } from '../core/budget';
 import type { AnalysisRequest, CallSummary, RunSettings } from '../core/run-types';
 import type { TokenizerDrift } from '../core/tokenizer-drift';
 import type { AgentContext } from '../core/types';
+import type { OptimizedPrompt } from '../core/prompt-optimizer';
 import type { CallFrame } from './call-steps/call-frame';
 import { invokeStep, usageBaseOf } from './call-steps/invoke-step';
 import { limitStep } from './call-steps/limit-step';
-import { planResponse } from './call-steps/plan-response';
+import { planResponse, type ResponsePlan } from './call-steps/plan-response';
 import { preparePrompt } from './call-steps/prepare-prompt';
 import { answeredCallSummary, trackCall } from './call-steps/usage-tracker';
 import type { PipelineProxies } from './pipeline-proxies';
@@ -45,6 +46,11 @@ export interface PipelineRunState {
   /** The endpoint's tokenizer drift as the run has learned it so far (calibration, then every call). */
   drift: TokenizerDrift;
   onCallFinished: (summary: CallSummary) => void;
+  /**
+   * Set when the run pauses instead of degrading: waits for a raise of the budget (true) or for the pause timeout
+   * (false, the call then degrades).
+   */
+  pauseForBudget?: (label: string, reason: string) => Promise<boolean>;
 }
 
 /**
@@ -66,11 +72,11 @@ export async function runAgentCall(
     callId: `${workflowInfo().workflowId}/${call.agent}/${call.round}${suffix}`,
     label: `${call.agent} round ${call.round}${suffix}`,
     line: call.budgetLine ?? call.agent,
+    pausable: state.pauseForBudget !== undefined,
   };
-  const prompt = await preparePrompt(frame);
-  if (!prompt) return undefined;
-  const plan = await planResponse(frame, prompt);
-  if (!plan) return undefined;
+  const prepared = await prepareCall(frame);
+  if (!prepared) return undefined;
+  const { prompt, plan } = prepared;
   const result = await invokeStep(frame, prompt, plan);
   if (!result) return undefined;
   const limited = await limitStep(frame, result);
@@ -85,4 +91,23 @@ export async function runAgentCall(
       : {}),
   });
   return { text: limited.text, summary };
+}
+
+/**
+ * The prompt and the budget reservation of a call. When the budget cannot pay for it and the run pauses instead
+ * of degrading, the call waits for a raise and tries again (a finished call is never redone); once the pause
+ * times out it degrades as it would have at once.
+ */
+async function prepareCall(
+  frame: CallFrame,
+): Promise<{ prompt: OptimizedPrompt; plan: ResponsePlan } | undefined> {
+  for (;;) {
+    const prompt = await preparePrompt(frame);
+    const plan = prompt && (await planResponse(frame, prompt));
+    if (prompt && plan) return { prompt, plan };
+    const shortfall = frame.shortfall;
+    if (shortfall === undefined || !frame.state.pauseForBudget) return undefined;
+    frame.shortfall = undefined;
+    if (!(await frame.state.pauseForBudget(frame.label, shortfall))) frame.pausable = false;
+  }
 }

@@ -1,8 +1,15 @@
-import { isCancellation, patched, proxyActivities } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  CancellationScope,
+  condition,
+  isCancellation,
+  patched,
+  proxyActivities,
+} from '@temporalio/workflow';
 import type { CalibrationActivities } from '../activities/calibration-activities';
 import type { DataActivities } from '../activities/data-activities';
 import { agentsOfStage } from '../core/agents';
-import { closeLine } from '../core/budget';
+import { closeLine, totalSpent } from '../core/budget';
 import type { AnalysisInput, AnalysisResult } from '../core/run-types';
 import type { AnalysisInputs } from '../core/types';
 import { runAgentCall } from './agent-call';
@@ -16,6 +23,7 @@ import {
   type AnalysisRun,
 } from './run-state';
 import { finishRun, recordSummary } from './run-summary';
+import { acquirePoolTokens, releasePoolTokens } from './pool-steps';
 
 /**
  * One trading analysis: analysts (concurrently) -> bull/bear debate -> research manager -> trader ->
@@ -41,6 +49,8 @@ export async function analysisWorkflow(input: AnalysisInput): Promise<AnalysisRe
 
   try {
     await run.scope.run(async () => {
+      // A run on a pool holds its hard cap of the pool's tokens before its first call.
+      if (!(await acquirePoolTokens(run))) return;
       const inputs = await loadAnalysisInputs({
         ticker: request.ticker,
         date: request.date,
@@ -56,13 +66,25 @@ export async function analysisWorkflow(input: AnalysisInput): Promise<AnalysisRe
       const ending = isCancellation(error) ? 'cancelled' : 'failed';
       run.phase = ending;
       upsertRunTotals(run, ending);
+      await releasePool(run);
       // Such a run spent tokens too: its summary joins the ledger before the run ends.
       if (patched(LEDGER_RECORDS_FAILURES)) await recordSummary(run, ending);
       throw error;
     }
     run.phase = 'cancelled';
   }
+  await releasePool(run);
   return finishRun(run);
+}
+
+/** Gives a pooled run's grant back, charging its spend, once no raise of its budget is still drawing on it. */
+async function releasePool(run: AnalysisRun): Promise<void> {
+  if (run.input.settings.pool === undefined) return;
+  // Also when the run was cancelled from outside: its scope is cancelled, the release must still happen.
+  await CancellationScope.nonCancellable(async () => {
+    await condition(allHandlersFinished);
+    await releasePoolTokens(run, totalSpent(run.pipeline.budget));
+  });
 }
 
 /** The stages in order; each closes its agents' budget lines when it ends. */

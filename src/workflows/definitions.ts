@@ -11,5 +11,10 @@ export const usageQuery = defineQuery<CallSummary[]>('usage');
 
 /** Changes the run's hard cap; refused when below what is already spent or reserved. */
 export const changeBudgetUpdate = defineUpdate<BudgetSummary, [{ hardCap: number }]>('changeBudget');
+/**
+ * Adds tokens to the run's hard cap; a paused run goes on. A run that draws on a pool takes them from the pool
+ * first, and the update fails (the run unchanged) when the pool cannot give them.
+ */
+export const raiseBudgetUpdate = defineUpdate<BudgetSummary, [{ tokens: number }]>('raiseBudget');
 /** Cancels the run; the result keeps everything finished so far. */
 export const cancelRunUpdate = defineUpdate<{ cancelled: boolean }, [{ reason?: string }]>('cancelRun');

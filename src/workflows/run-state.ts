@@ -20,7 +20,17 @@ import type {
 import { emptyDrift } from '../core/tokenizer-drift';
 import type { DebateTurn } from '../core/types';
 import type { PipelineRunState } from './agent-call';
-import { budgetQuery, cancelRunUpdate, changeBudgetUpdate, progressQuery, usageQuery } from './definitions';
+import {
+  budgetQuery,
+  cancelRunUpdate,
+  changeBudgetUpdate,
+  progressQuery,
+  raiseBudgetUpdate,
+  usageQuery,
+} from './definitions';
+import { poolGrantSignal } from './pool-definitions';
+import { drawMoreFromPool } from './pool-steps';
+import { budgetPauseOf } from './budget-pause';
 import { createPipelineProxies, type PipelineProxies } from './pipeline-proxies';
 import {
   budgetStatusKey,
@@ -57,6 +67,14 @@ export interface AnalysisRun {
   cancelReason?: string;
   scope: CancellationScope;
   outputs: StageOutputs;
+  /** Why the run is paused, by what waits (a call's label, or `pool`); empty when it is not paused. */
+  pauses: Map<string, string>;
+  /** Requests made of the run's pool so far (each gets its own id); 0 when it has drawn on none. */
+  poolRequests: number;
+  /** Tokens its pool granted to requests that had to wait, by request id (the pool's signal). */
+  poolGrants: Record<string, number>;
+  /** Tokens the run holds of its pool. */
+  poolTokens?: number;
 }
 
 /**
@@ -84,6 +102,9 @@ export function createAnalysisRun(
     plannedCalls,
     scope: new CancellationScope(),
     outputs: { reports: {}, researchDebate: [], riskDebate: [], dataSource: '' },
+    pauses: new Map<string, string>(),
+    poolRequests: 0,
+    poolGrants: {},
     pipeline: {
       request,
       settings,
@@ -98,6 +119,8 @@ export function createAnalysisRun(
       },
     },
   };
+  const pause = budgetPauseOf(run);
+  if (pause) run.pipeline.pauseForBudget = pause;
   return run;
 }
 
@@ -126,12 +149,14 @@ function progressOf(run: AnalysisRun): RunProgress {
     costUsd: runCost(run),
     degradations: [...run.pipeline.degradations],
     budgetStatus: currentBudgetStatus(run),
+    paused: [...run.pauses.values()],
   };
 }
 
-/** The run's queries (progress, budget, usage) and updates (changeBudget, cancelRun). */
+/** The run's queries (progress, budget, usage), updates (changeBudget, raiseBudget, cancelRun) and pool signal. */
 export function registerRunHandlers(run: AnalysisRun): void {
   const { budget } = run.pipeline;
+  const pool = run.input.settings.pool;
   setHandler(progressQuery, () => progressOf(run));
   setHandler(budgetQuery, () => summarizeBudget(budget));
   setHandler(usageQuery, () => [...run.pipeline.calls]);
@@ -143,11 +168,32 @@ export function registerRunHandlers(run: AnalysisRun): void {
     },
     {
       validator: ({ hardCap }) => {
+        if (pool !== undefined && hardCap > budget.hardCap)
+          throw new Error(
+            `This run draws on pool ${pool}: raise it with raiseBudget (tokenflow budget <workflowId> --raise N), which takes the tokens from the pool.`,
+          );
         const problem = validateHardCapChange(budget, hardCap);
         if (problem) throw new Error(problem);
       },
     },
   );
+  setHandler(
+    raiseBudgetUpdate,
+    async ({ tokens }) => {
+      await drawMoreFromPool(run, tokens);
+      changeHardCap(budget, budget.hardCap + tokens);
+      return summarizeBudget(budget);
+    },
+    {
+      validator: ({ tokens }) => {
+        if (!Number.isInteger(tokens) || tokens <= 0)
+          throw new Error(`Raise a budget by a positive whole number of tokens (got ${tokens}).`);
+      },
+    },
+  );
+  setHandler(poolGrantSignal, ({ requestId, tokens }) => {
+    run.poolGrants[requestId] = tokens;
+  });
   setHandler(cancelRunUpdate, ({ reason }) => {
     run.cancelReason = reason ?? 'cancelled by request';
     run.scope.cancel();

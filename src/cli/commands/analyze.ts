@@ -10,7 +10,7 @@ import { ensureSchedules } from '../schedules';
 import { connectTemporal, createClient } from '../temporal-connection';
 
 export const ANALYZE_USAGE =
-  'tokenflow analyze <TICKER> --date YYYY-MM-DD [--budget N] [--debate-rounds N] [--risk-rounds N] [--mode optimized|baseline] [--json] [--no-worker] [--data-folder DIR] [--config FILE]';
+  'tokenflow analyze <TICKER> --date YYYY-MM-DD [--budget N] [--debate-rounds N] [--risk-rounds N] [--mode optimized|baseline] [--pool NAME] [--on-exhausted degrade|pause] [--json] [--no-worker] [--data-folder DIR] [--config FILE]';
 
 /** `tokenflow analyze`: starts one analysis run, follows it, prints the decision and the token report. */
 export async function analyzeCommand(argv: string[]): Promise<void> {
@@ -21,8 +21,9 @@ export async function analyzeCommand(argv: string[]): Promise<void> {
     json,
     noWorker,
     workflowId: requestedId,
+    policy,
   } = parseAnalysisArguments(argv, ANALYZE_USAGE);
-  const settings = buildRunSettings(config, { budget });
+  const settings = buildRunSettings(config, { budget, ...policy });
 
   const connection = await connectTemporal(config, { startDevServer: true });
   const client = createClient(connection, config);

@@ -15,6 +15,10 @@ export interface CallFrame {
   /** How degradations name the call: `bull_researcher round 2`, `risk_manager round 1/repair`. */
   label: string;
   line: BudgetLine;
+  /** The run pauses instead of degrading, and this call has not yet paused until its timeout. */
+  pausable: boolean;
+  /** Why the budget could not pay for the call, when the call is to pause rather than degrade. */
+  shortfall?: string;
 }
 
 /** Fewest response tokens worth paying a prompt for. */
@@ -28,4 +32,13 @@ export function promptMargin(promptTokens: number): number {
 /** Tokens the call's budget line can give it now (concurrent calls may have reserved since the last look). */
 export function availableTo(frame: CallFrame): number {
   return availableFor(frame.state.budget, frame.line, frame.call.roundsLeft);
+}
+
+/**
+ * The budget cannot pay for the call: a degradation, or, when the call may pause, the reason it pauses (the
+ * step then returns undefined without degrading).
+ */
+export function budgetShortfall(frame: CallFrame, reason: string): void {
+  if (frame.pausable) frame.shortfall = reason;
+  else frame.state.degradations.push(reason);
 }

@@ -2,7 +2,13 @@ import type { Prediction } from '../../activities/pipeline-activities';
 import { reserve, type BudgetReservation } from '../../core/budget';
 import type { OptimizedPrompt } from '../../core/prompt-optimizer';
 import { reservationPromptFactor, type TokenizerDrift } from '../../core/tokenizer-drift';
-import { MINIMUM_RESPONSE_TOKENS, availableTo, promptMargin, type CallFrame } from './call-frame';
+import {
+  MINIMUM_RESPONSE_TOKENS,
+  availableTo,
+  budgetShortfall,
+  promptMargin,
+  type CallFrame,
+} from './call-frame';
 
 /** What the Predictive Limiter settled for one call: its `max_tokens` and the budget reservation behind it. */
 export interface ResponsePlan {
@@ -47,14 +53,22 @@ export async function planResponse(
     repair: call.repair !== undefined,
   });
   if (prediction.maxTokens < MINIMUM_RESPONSE_TOKENS) {
-    state.degradations.push(`${label}: skipped, only ${prediction.maxTokens} response tokens left for it`);
+    budgetShortfall(frame, `${label}: skipped, only ${prediction.maxTokens} response tokens left for it`);
     return undefined;
   }
 
   // Concurrent agents (the analysts) may have reserved since the prediction: clamp to what is left now.
   const maxTokens = Math.min(prediction.maxTokens, available() - prompt.promptTokens - margin);
   if (maxTokens < MINIMUM_RESPONSE_TOKENS) {
-    state.degradations.push(`${label}: skipped, only ${Math.max(0, maxTokens)} response tokens left for it`);
+    budgetShortfall(frame, `${label}: skipped, only ${Math.max(0, maxTokens)} response tokens left for it`);
+    return undefined;
+  }
+  // A call that may pause does not start with less room than its predicted answer: it waits for a raise.
+  if (frame.pausable && prediction.predictedTokens !== undefined && maxTokens < prediction.predictedTokens) {
+    budgetShortfall(
+      frame,
+      `${label}: only ${maxTokens} response tokens left for an answer predicted at ${prediction.predictedTokens}`,
+    );
     return undefined;
   }
   const amount = prompt.promptTokens + margin + maxTokens;
@@ -62,7 +76,7 @@ export async function planResponse(
   const allowance = amount + driftMargin(prompt.promptTokens, state.drift);
   const reservation = reserve(budget, frame.callId, frame.line, amount, allowance, call.roundsLeft);
   if (!reservation) {
-    state.degradations.push(`${label}: skipped, the budget could not reserve ${amount} tokens`);
+    budgetShortfall(frame, `${label}: skipped, the budget could not reserve ${amount} tokens`);
     return undefined;
   }
   return { prediction, maxTokens, reservation };

@@ -1,6 +1,12 @@
 import type { OptimizedPrompt } from '../../core/prompt-optimizer';
 import { DEFAULT_HEADROOM, DEFAULT_TOKENS_PER_WORD } from '../../core/predictor';
-import { MINIMUM_RESPONSE_TOKENS, availableTo, promptMargin, type CallFrame } from './call-frame';
+import {
+  MINIMUM_RESPONSE_TOKENS,
+  availableTo,
+  budgetShortfall,
+  promptMargin,
+  type CallFrame,
+} from './call-frame';
 
 /**
  * The Prompt Enhancer and Token Optimizer steps: the agent's draft with its word limit, compressed and, in
@@ -35,10 +41,21 @@ export async function preparePrompt(frame: CallFrame): Promise<OptimizedPrompt |
   const optimize = (contextBudgetTokens: number | undefined) =>
     proxies.optimizePrompt({ draft, mode, model: settings.model, contextBudgetTokens });
 
-  let optimized = await optimize(mode === 'optimized' ? contextLimit(available()) : undefined);
+  // A call that may pause is not trimmed to the budget's room: it waits for room instead.
+  let optimized = await optimize(
+    mode === 'optimized' ? contextLimit(frame.pausable ? Number.POSITIVE_INFINITY : available()) : undefined,
+  );
   const fits = (promptTokens: number) =>
     promptTokens + promptMargin(promptTokens) + MINIMUM_RESPONSE_TOKENS <= available() &&
     promptTokens + MINIMUM_RESPONSE_TOKENS <= settings.contextWindow;
+  const withinWindow = optimized.promptTokens + MINIMUM_RESPONSE_TOKENS <= settings.contextWindow;
+  if (!fits(optimized.promptTokens) && withinWindow && frame.pausable) {
+    budgetShortfall(
+      frame,
+      `${label}: its prompt needs ${optimized.promptTokens} tokens plus a response but only ${available()} remain for it`,
+    );
+    return undefined;
+  }
   if (!fits(optimized.promptTokens) && mode === 'optimized') {
     const room = available() - promptMargin(optimized.promptTokens);
     optimized = await optimize(Math.max(0, Math.min(settings.contextWindow, room) - MINIMUM_RESPONSE_TOKENS));
@@ -49,10 +66,15 @@ export async function preparePrompt(frame: CallFrame): Promise<OptimizedPrompt |
     }
   }
   if (fits(optimized.promptTokens)) return optimized;
-  state.degradations.push(
-    optimized.promptTokens + MINIMUM_RESPONSE_TOKENS > settings.contextWindow
-      ? `${label}: skipped, its prompt needs ${optimized.promptTokens} tokens plus a response, more than the model's ${settings.contextWindow}-token window`
-      : `${label}: skipped, its prompt needs ${optimized.promptTokens} tokens plus a response but only ${available()} remain for it`,
-  );
+  if (optimized.promptTokens + MINIMUM_RESPONSE_TOKENS > settings.contextWindow) {
+    state.degradations.push(
+      `${label}: skipped, its prompt needs ${optimized.promptTokens} tokens plus a response, more than the model's ${settings.contextWindow}-token window`,
+    );
+  } else {
+    budgetShortfall(
+      frame,
+      `${label}: skipped, its prompt needs ${optimized.promptTokens} tokens plus a response but only ${available()} remain for it`,
+    );
+  }
   return undefined;
 }
