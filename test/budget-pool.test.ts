@@ -11,7 +11,7 @@ import { budgetStatusKey } from '../src/config/search-attributes';
 import { poolWorkflowId, type PoolSummary } from '../src/core/pool';
 import type { RunSettings } from '../src/core/run-types';
 import type { analysisWorkflow } from '../src/workflows/analysis-workflow';
-import { progressQuery, raiseBudgetUpdate, usageQuery } from '../src/workflows/definitions';
+import { budgetQuery, progressQuery, raiseBudgetUpdate, usageQuery } from '../src/workflows/definitions';
 import { poolStatusQuery, raisePoolUpdate } from '../src/workflows/pool-definitions';
 import {
   createWorkers,
@@ -192,6 +192,25 @@ describe('token pools and pausing', () => {
           await waitFor('a finished call', async () =>
             (await handle.query(progressQuery)).completedCalls > 0 ? true : undefined,
           );
+          // A raise of a pooled run comes from the pool; one the pool cannot give fails and changes nothing.
+          const raised = await handle.executeUpdate(raiseBudgetUpdate, { args: [{ tokens: 10_000 }] });
+          assert.equal(raised.hardCap, 50_000);
+          const holding = await harness.env.client.workflow
+            .getHandle(poolWorkflowId('cancels'))
+            .query(poolStatusQuery);
+          assert.deepEqual(
+            holding.holders.map((holder) => holder.tokens),
+            [50_000],
+          );
+          await assert.rejects(
+            handle.executeUpdate(raiseBudgetUpdate, { args: [{ tokens: 60_000 }] }),
+            (error: unknown) =>
+              error instanceof Error &&
+              /pool cancels has only 50000 tokens left this period, not the 60000 asked for/.test(
+                String((error as { cause?: Error }).cause?.message ?? error.message),
+              ),
+          );
+          assert.equal((await handle.query(budgetQuery)).hardCap, 50_000);
           await handle.cancel();
           await assert.rejects(handle.result());
           const pool = await harness.env.client.workflow

@@ -45,6 +45,8 @@ const FAILURE_TYPES = {
   UnknownPool: { retryable: false },
   /** The token pool refused a request it can never grant (more than its tokens per period). */
   PoolRequestRejected: { retryable: false },
+  /** The token pool has too few tokens left this period for a raise of a run's budget. */
+  PoolExhausted: { retryable: false },
 } as const satisfies Record<string, { retryable: boolean }>;
 
 export type FailureType = keyof typeof FAILURE_TYPES;

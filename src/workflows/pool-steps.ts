@@ -1,6 +1,7 @@
 import { ApplicationFailure, CancellationScope, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { PoolActivities } from '../activities/pool-activities';
 import { changeHardCap } from '../core/budget';
+import { FAILURE_TYPE } from '../core/failure-types';
 import type { ReserveOutcome } from '../core/pool';
 import { pauseRun } from './budget-pause';
 import type { AnalysisRun } from './run-state';
@@ -8,13 +9,17 @@ import type { AnalysisRun } from './run-state';
 /** A run given less than this share of its hard cap by its pool does not start (it would only degrade). */
 const MINIMUM_GRANT_SHARE = 0.25;
 
+/**
+ * The pool's activities. Temporal admits 10 updates in flight per workflow: when many runs ask a pool at once,
+ * the others are refused for now (ResourceExhausted) and retried here, for up to 30 minutes.
+ */
 function poolActivities() {
   return proxyActivities<PoolActivities>({
     startToCloseTimeout: '30s',
+    scheduleToCloseTimeout: '30m',
     retry: {
-      maximumAttempts: 10,
       maximumInterval: '10s',
-      nonRetryableErrorTypes: ['UnknownPool', 'PoolRequestRejected'],
+      nonRetryableErrorTypes: [FAILURE_TYPE.UnknownPool, FAILURE_TYPE.PoolRequestRejected],
     },
   });
 }
@@ -101,7 +106,7 @@ export async function drawMoreFromPool(run: AnalysisRun, tokens: number): Promis
   if (outcome.status !== 'granted' || outcome.tokens < tokens) {
     throw ApplicationFailure.nonRetryable(
       `pool ${pool} has only ${outcome.available} tokens left this period, not the ${tokens} asked for; raise the pool first (tokenflow pool ${pool} --raise N)`,
-      'PoolExhausted',
+      FAILURE_TYPE.PoolExhausted,
     );
   }
   run.poolTokens = (run.poolTokens ?? 0) + tokens;
