@@ -143,6 +143,67 @@ describe('the tokenflow CLI as a Temporal client', () => {
     assert.match(config.stderr, /agents\.trader\.wordLimit/);
   });
 
+  test('a paused run shows PAUSED in status and goes on after tokenflow budget --raise, drawing on its pool', async () => {
+    const config = path.join(dataDir, 'pools.config.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        pools: { team: { tokensPerPeriod: 1000000, period: 'day' } },
+        budgets: { pauseTimeout: '10m' },
+      }),
+    );
+    const workflowId = 'cli-paused-run';
+    const withConfig = { TOKENFLOW_CONFIG: config };
+    // Runs in the background: it follows the run until it ends, and the run pauses on its small budget.
+    const analysis = tokenflow(
+      [
+        'analyze',
+        'SPX',
+        '--date',
+        '2020-04-17',
+        '--budget',
+        '12000',
+        '--pool',
+        'team',
+        '--on-exhausted',
+        'pause',
+        '--workflow-id',
+        workflowId,
+        '--json',
+      ],
+      withConfig,
+    );
+    let status = { code: 1, stdout: '', stderr: '' };
+    for (let attempt = 0; attempt < 240 && !/PAUSED: /.test(status.stdout); attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      status = await tokenflow(['status', workflowId], withConfig);
+    }
+    assert.match(status.stdout, /PAUSED: \w+ round 1: /);
+    const pool = await tokenflow(['pool', 'team'], withConfig);
+    assert.equal(pool.code, 0, pool.stderr);
+    assert.match(pool.stdout, /^pool team: \d+ spent \+ 12000 reserved of 1000000 tokens this day/m);
+
+    const bad = await tokenflow(['budget', workflowId, '--raise', 'lots'], withConfig);
+    assert.match(bad.stderr, /--raise must be a positive whole number of tokens \(got "lots"\)/);
+    const raised = await tokenflow(['budget', workflowId, '--raise', '60000'], withConfig);
+    assert.equal(raised.code, 0, raised.stderr);
+    assert.match(raised.stdout, new RegExp(`^${workflowId}: hard cap 72000 tokens`));
+    const finished = await analysis;
+    assert.equal(finished.code, 0, finished.stderr);
+    const result = JSON.parse(finished.stdout) as AnalysisResult;
+    assert.ok(result.decision);
+    assert.equal(result.budget.hardCap, 72_000);
+    // The analysis's in-process worker has stopped: the pool's workflow waits for a worker and says so.
+    const after = await tokenflow(['pool', 'team'], withConfig);
+    assert.equal(after.code, 1);
+    assert.match(
+      after.stderr,
+      /Pool team did not answer \(.*\): its workflow runs on task queue tokenflow; is a worker running there/,
+    );
+    const unknown = await tokenflow(['pool', 'research'], withConfig);
+    assert.match(unknown.stderr, /No pool "research" in the config \(known: team\)/);
+  });
+
   test('backtest runs one analysis per date and prints its report; bad ranges and unknown tickers are one sentence', async () => {
     const backtest = await tokenflow([
       'backtest',

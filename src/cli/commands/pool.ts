@@ -56,7 +56,9 @@ export async function poolCommand(argv: string[]): Promise<void> {
   try {
     const client = createClient(connection, config);
     const summary =
-      raise === undefined ? await poolStatus(client, name) : await raisePool(client, config, name, raise);
+      raise === undefined
+        ? await poolStatus(client, name, config.temporal.taskQueue)
+        : await raisePool(client, config, name, raise);
     const link = workflowUiLink(config.temporal.uiUrl, config.temporal.namespace, poolWorkflowId(name));
     if (values.json)
       process.stdout.write(`${JSON.stringify(summary ?? { name, started: false }, null, 2)}\n`);
@@ -70,12 +72,23 @@ export async function poolCommand(argv: string[]): Promise<void> {
   }
 }
 
-async function poolStatus(client: Client, name: string): Promise<PoolSummary | undefined> {
+/** Queries wait for a worker; without one the pool cannot answer, and the user should know why. */
+const QUERY_TIMEOUT_MS = 10_000;
+
+async function poolStatus(client: Client, name: string, taskQueue: string): Promise<PoolSummary | undefined> {
+  const handle = client.workflow.getHandle(poolWorkflowId(name));
   try {
-    return await client.workflow.getHandle(poolWorkflowId(name)).query(poolStatusQuery);
+    await handle.describe();
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) return undefined;
     throw error;
+  }
+  try {
+    return await client.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => handle.query(poolStatusQuery));
+  } catch (error) {
+    throw new Error(
+      `Pool ${name} did not answer (${error instanceof Error ? error.message : String(error)}): its workflow runs on task queue ${taskQueue}; is a worker running there (tokenflow worker)?`,
+    );
   }
 }
 
