@@ -39,6 +39,8 @@ export function availableTo(frame: CallFrame): number {
  * step then returns undefined without degrading).
  */
 export function budgetShortfall(frame: CallFrame, reason: string): void {
-  if (frame.pausable) frame.shortfall = reason;
+  // After an overrun the run reserves nothing more, whatever its cap: a raise cannot help, so it degrades.
+  const overrun = (frame.state.budget.overruns ?? []).length > 0;
+  if (frame.pausable && !overrun) frame.shortfall = reason;
   else frame.state.degradations.push(reason);
 }

@@ -63,11 +63,20 @@ export async function planResponse(
     budgetShortfall(frame, `${label}: skipped, only ${Math.max(0, maxTokens)} response tokens left for it`);
     return undefined;
   }
-  // A call that may pause does not start with less room than its predicted answer: it waits for a raise.
-  if (frame.pausable && prediction.predictedTokens !== undefined && maxTokens < prediction.predictedTokens) {
+  // A call that may pause does not start with less room than its predicted answer when the budget is what holds
+  // it back (not `maxResponseTokens` or the window, which no raise changes): it waits for a raise.
+  const wanted =
+    prediction.predictedTokens === undefined
+      ? undefined
+      : Math.min(
+          prediction.predictedTokens,
+          settings.maxResponseTokens,
+          settings.contextWindow - prompt.promptTokens,
+        );
+  if (frame.pausable && wanted !== undefined && maxTokens < wanted) {
     budgetShortfall(
       frame,
-      `${label}: only ${maxTokens} response tokens left for an answer predicted at ${prediction.predictedTokens}`,
+      `${label}: only ${maxTokens} response tokens left for an answer predicted at ${wanted}`,
     );
     return undefined;
   }
