@@ -7,6 +7,7 @@ import { after } from 'node:test';
 import { parseAnalysisArguments } from './analysis-arguments';
 import { parseBacktestArguments } from './backtest-arguments';
 import { tokensFlag } from './commands/budget';
+import { compareCommand } from './commands/compare';
 import { renderProgress } from './render-report';
 
 const folder = mkdtempSync(path.join(tmpdir(), 'tokenflow-flags-'));
@@ -75,5 +76,16 @@ test('a paused run says so, and why, in its status line', () => {
   assert.match(
     renderProgress({ ...progress, paused: ['trader round 1: only 40 response tokens left'] }),
     /PAUSED: trader round 1: only 40 response tokens left$/,
+  );
+});
+
+test('compare refuses --pool and --on-exhausted rather than ignoring them', async () => {
+  await assert.rejects(
+    compareCommand(['SPX', '--date', '2020-04-17', '--pool', 'team', '--config', config]),
+    /^Error: compare runs both modes on budgets of their own: --pool is for analyze and backtest\.$/,
+  );
+  await assert.rejects(
+    compareCommand(['SPX', '--date', '2020-04-17', '--on-exhausted=pause', '--config', config]),
+    /--on-exhausted is for analyze and backtest/,
   );
 });

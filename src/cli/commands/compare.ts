@@ -10,6 +10,12 @@ export const COMPARE_USAGE =
 
 /** `tokenflow compare <TICKER> --date D`: baseline and optimized runs on the same inputs, side by side. */
 export async function compareCommand(argv: string[]): Promise<void> {
+  // Its arguments are analyze's, but an A/B runs both sides on budgets of their own, outside any pool.
+  const poolFlag = argv.find((argument) => /^--(pool|on-exhausted)(=|$)/.test(argument));
+  if (poolFlag !== undefined)
+    throw new Error(
+      `compare runs both modes on budgets of their own: ${poolFlag.split('=')[0]} is for analyze and backtest.`,
+    );
   const { config, request, budget, json, noWorker } = parseAnalysisArguments(argv, COMPARE_USAGE);
   const { optimized, baseline } = buildComparisonSettings(config, { budget });
   const { mode: _mode, ...sharedRequest } = request;
