@@ -15,6 +15,19 @@ export interface PoolActivityDependencies {
   client?: () => Client;
 }
 
+/**
+ * Starts the pool's workflow along with an update when it is not running yet, or uses the one that is (the first
+ * run of a pool and a `tokenflow pool --raise` cannot start two).
+ */
+export function startPoolOperation(definition: PoolDefinition, taskQueue: string) {
+  return new WithStartWorkflowOperation<typeof budgetPoolWorkflow>('budgetPoolWorkflow', {
+    workflowId: poolWorkflowId(definition.name),
+    taskQueue,
+    args: [{ definition }],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+  });
+}
+
 export interface PoolReserveInput {
   pool: string;
   request: ReserveRequest;
@@ -48,20 +61,11 @@ export function createPoolActivities(dependencies: PoolActivityDependencies) {
   return {
     async reservePoolTokens({ pool, request }: PoolReserveInput): Promise<ReserveOutcome> {
       const definition = definitionOf(pool);
-      const startWorkflowOperation = new WithStartWorkflowOperation<typeof budgetPoolWorkflow>(
-        'budgetPoolWorkflow',
-        {
-          workflowId: poolWorkflowId(pool),
-          taskQueue: dependencies.taskQueue,
-          args: [{ definition }],
-          workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-        },
-      );
       try {
         return await clientOf().workflow.executeUpdateWithStart(reservePoolUpdate, {
           args: [request],
           updateId: request.requestId,
-          startWorkflowOperation,
+          startWorkflowOperation: startPoolOperation(definition, dependencies.taskQueue),
         });
       } catch (error) {
         // The validator's refusal: a request that can never be granted. Retrying cannot help.

@@ -5,13 +5,10 @@ import { ON_EXHAUSTED, type OnExhausted } from '../core/pool';
 import type { AppConfig } from '../config/schema';
 import type { AnalysisRequest } from '../core/run-types';
 
-/** Flags shared by `tokenflow analyze` and `tokenflow compare`. */
-const ANALYSIS_OPTIONS = {
-  date: { type: 'string' },
-  budget: { type: 'string' },
+/** Flags of every command that starts runs: `analyze`, `compare` and `backtest`. */
+export const RUN_FLAGS = {
   'debate-rounds': { type: 'string' },
   'risk-rounds': { type: 'string' },
-  mode: { type: 'string' },
   json: { type: 'boolean', default: false },
   'no-worker': { type: 'boolean', default: false },
   'data-folder': { type: 'string' },
@@ -20,6 +17,24 @@ const ANALYSIS_OPTIONS = {
   pool: { type: 'string' },
   'on-exhausted': { type: 'string' },
 } as const;
+
+/** Flags shared by `tokenflow analyze` and `tokenflow compare`. */
+const ANALYSIS_OPTIONS = {
+  date: { type: 'string' },
+  budget: { type: 'string' },
+  mode: { type: 'string' },
+  ...RUN_FLAGS,
+} as const;
+
+/** The config a run command uses: `--config` (or the usual places), with `--data-folder` as its data source. */
+export function loadRunConfig(values: { config?: string; 'data-folder'?: string }): AppConfig {
+  return loadConfig({
+    file: values.config,
+    overrides: values['data-folder']
+      ? { dataSource: { kind: 'folder', folder: values['data-folder'] } }
+      : undefined,
+  });
+}
 
 /**
  * `--pool` and `--on-exhausted` as run overrides: the pool defaults to `budgets.pool`; `--on-exhausted` must be
@@ -66,12 +81,7 @@ export function parseAnalysisArguments(argv: string[], usage: string): AnalysisA
     options: ANALYSIS_OPTIONS,
   });
   if (positionals.length !== 1) throw new Error(`Give exactly one ticker: ${usage}`);
-  const config = loadConfig({
-    file: values.config,
-    overrides: values['data-folder']
-      ? { dataSource: { kind: 'folder', folder: values['data-folder'] } }
-      : undefined,
-  });
+  const config = loadRunConfig(values);
   const request = buildAnalysisRequest({
     ticker: positionals[0],
     date: values.date,

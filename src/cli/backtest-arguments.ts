@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config/load-config';
 import { budgetPolicy, buildAnalysisRequest, buildComparisonSettings } from '../config/run-settings';
-import { budgetPolicyFlags } from './analysis-arguments';
+import { RUN_FLAGS, budgetPolicyFlags, loadRunConfig } from './analysis-arguments';
 import type { AppConfig } from '../config/schema';
 import { BACKTEST_EVERY, type BacktestEvery } from '../core/backtest';
+import { minimumUsefulTokens } from '../core/budget';
 import type { PipelineMode } from '../core/types';
 import type { BacktestInput } from '../workflows/backtest-workflow';
 
@@ -49,24 +49,11 @@ export function parseBacktestArguments(argv: string[]): BacktestArguments {
       budget: { type: 'string' },
       'run-budget': { type: 'string' },
       mode: { type: 'string', default: 'optimized' },
-      'debate-rounds': { type: 'string' },
-      'risk-rounds': { type: 'string' },
-      json: { type: 'boolean', default: false },
-      'no-worker': { type: 'boolean', default: false },
-      'data-folder': { type: 'string' },
-      config: { type: 'string' },
-      'workflow-id': { type: 'string' },
-      pool: { type: 'string' },
-      'on-exhausted': { type: 'string' },
+      ...RUN_FLAGS,
     },
   });
   if (positionals.length !== 1) throw new Error(`Give exactly one ticker: ${BACKTEST_USAGE}`);
-  const config = loadConfig({
-    file: values.config,
-    overrides: values['data-folder']
-      ? { dataSource: { kind: 'folder', folder: values['data-folder'] } }
-      : undefined,
-  });
+  const config = loadRunConfig(values);
   const rounds = (value: string | undefined) => (value === undefined ? undefined : Number(value));
   // The ticker, dates and rounds are checked as an analysis checks them.
   const first = buildAnalysisRequest({
@@ -118,7 +105,7 @@ export function parseBacktestArguments(argv: string[]): BacktestArguments {
       concurrency,
       ...(budgetTokens === undefined ? {} : { budgetTokens }),
       // A run with less than a quarter of its cap would mostly degrade: such a date is skipped instead.
-      minimumRunTokens: Math.ceil(optimized.hardCap / 4),
+      minimumRunTokens: minimumUsefulTokens(optimized.hardCap),
       settings: Object.fromEntries(modes.map((mode) => [mode, settings[mode]])),
       researchRounds: first.researchRounds,
       riskRounds: first.riskRounds,

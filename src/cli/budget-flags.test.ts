@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after } from 'node:test';
 import { parseAnalysisArguments } from './analysis-arguments';
 import { parseBacktestArguments } from './backtest-arguments';
-import { tokensFlag } from './commands/budget';
+import { tokensFlag } from './raise-arguments';
 import { compareCommand } from './commands/compare';
 import { renderProgress } from './render-report';
 

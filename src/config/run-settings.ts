@@ -27,12 +27,7 @@ export function durationSeconds(duration: string): number {
 /** The pool and exhaustion settings of a run: validated against the config's pools. */
 export function budgetPolicy(config: AppConfig, overrides: BudgetPolicyOverrides): Partial<RunSettings> {
   const pool = overrides.pool;
-  if (pool !== undefined && !config.pools[pool]) {
-    const known = Object.keys(config.pools);
-    throw new Error(
-      `No pool "${pool}" in the config (${known.length > 0 ? `known: ${known.join(', ')}` : 'define one under pools'}).`,
-    );
-  }
+  if (pool !== undefined) poolDefinitionOf(config, pool);
   const onExhausted =
     overrides.onExhausted ??
     (pool !== undefined ? config.pools[pool]?.onExhausted : undefined) ??
@@ -160,4 +155,16 @@ export function poolDefinitionsOf(config: AppConfig): Record<string, PoolDefinit
       { name, tokensPerPeriod: pool.tokensPerPeriod, period: pool.period },
     ]),
   );
+}
+
+/** The pool `name` as the config defines it, or one sentence naming the pools it does define. */
+export function poolDefinitionOf(config: AppConfig, name: string): PoolDefinition {
+  const definition = poolDefinitionsOf(config)[name];
+  if (!definition) {
+    const known = Object.keys(config.pools);
+    throw new Error(
+      `No pool "${name}" in the config (${known.length > 0 ? `known: ${known.join(', ')}` : 'define one under pools'}).`,
+    );
+  }
+  return definition;
 }

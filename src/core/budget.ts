@@ -91,6 +91,14 @@ export function createBudget(input: BudgetAllocationInput): BudgetState {
   return { hardCap: input.hardCap, lines, reservations: [], overruns: [] };
 }
 
+/**
+ * Fewest tokens worth starting a run with: a quarter of its hard cap. With less it would mostly degrade, so a
+ * backtest skips the date and a pool's degrading run does not start.
+ */
+export function minimumUsefulTokens(hardCap: number): number {
+  return Math.ceil(hardCap / 4);
+}
+
 /** Overruns of `state`; an empty list for state from before overruns were recorded, which has none. */
 function overrunsOf(state: BudgetState): BudgetOverrun[] {
   return (state as Partial<BudgetState>).overruns ?? [];

@@ -18,6 +18,7 @@ import {
   summarizePool,
   validateReserve,
   type PoolGrantNotice,
+  type PoolState,
 } from '../core/pool';
 import {
   poolGrantSignal,
@@ -92,10 +93,10 @@ export async function budgetPoolWorkflow(input: BudgetPoolInput): Promise<never>
     const untilPeriodEnds = Math.max(1, periodEnds - Date.now());
     const woken = await condition(() => notices.length > 0 || historyIsLong(limit), untilPeriodEnds);
     if (!woken && rollPeriod(state, new Date(Date.now()))) grantWhatFits();
-    while (notices.length > 0) await tell(notices.shift()!, state);
+    await tellAll(notices, state);
     if (historyIsLong(limit)) {
       await condition(allHandlersFinished);
-      while (notices.length > 0) await tell(notices.shift()!, state);
+      await tellAll(notices, state);
       return continueAsNew<typeof budgetPoolWorkflow>({ ...input, state });
     }
   }
@@ -107,22 +108,23 @@ function historyIsLong(limit: number): boolean {
 }
 
 /**
- * Tells a run its waiting request was granted. A run that has ended (or never existed) cannot use the tokens:
- * its grant is released at once so the next in line gets them.
+ * Tells each run in `notices` (taken from the list) that its waiting request was granted. A run that has ended
+ * (or never existed) cannot use the tokens: its grant is released at once, and whoever that lets in is told too.
  */
-async function tell(notice: PoolGrantNotice, state: Parameters<typeof releasePool>[0]): Promise<void> {
-  try {
-    await getExternalWorkflowHandle(notice.holder).signal(poolGrantSignal, {
-      requestId: notice.requestId,
-      tokens: notice.tokens,
-    });
-  } catch (error) {
-    log.warn('A pool grant could not reach its run; releasing it', {
-      holder: notice.holder,
-      error: error instanceof Error ? error.message : String(error),
-    });
-    releasePool(state, notice.holder, 0);
-    const more = grantWaiting(state, new Date(Date.now()));
-    for (const next of more) await tell(next, state);
+async function tellAll(notices: PoolGrantNotice[], state: PoolState): Promise<void> {
+  for (let notice = notices.shift(); notice !== undefined; notice = notices.shift()) {
+    try {
+      await getExternalWorkflowHandle(notice.holder).signal(poolGrantSignal, {
+        requestId: notice.requestId,
+        tokens: notice.tokens,
+      });
+    } catch (error) {
+      log.warn('A pool grant could not reach its run; releasing it', {
+        holder: notice.holder,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      releasePool(state, notice.holder, 0);
+      notices.push(...grantWaiting(state, new Date(Date.now())));
+    }
   }
 }

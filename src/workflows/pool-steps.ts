@@ -1,13 +1,10 @@
 import { ApplicationFailure, CancellationScope, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { PoolActivities } from '../activities/pool-activities';
-import { changeHardCap } from '../core/budget';
+import { changeHardCap, minimumUsefulTokens } from '../core/budget';
 import { FAILURE_TYPE } from '../core/failure-types';
 import type { ReserveOutcome } from '../core/pool';
 import { pauseRun } from './budget-pause';
 import type { AnalysisRun } from './run-state';
-
-/** A run given less than this share of its hard cap by its pool does not start (it would only degrade). */
-const MINIMUM_GRANT_SHARE = 0.25;
 
 /**
  * The pool's activities. Temporal admits 10 updates in flight per workflow: when many runs ask a pool at once,
@@ -42,7 +39,7 @@ export async function acquirePoolTokens(run: AnalysisRun): Promise<boolean> {
   const { budget } = run.pipeline;
   const holder = workflowInfo().workflowId;
   const wanted = budget.hardCap;
-  const minimum = Math.max(1, Math.ceil(wanted * MINIMUM_GRANT_SHARE));
+  const minimum = minimumUsefulTokens(wanted);
 
   if (run.input.settings.onExhausted === 'pause') {
     const requestId = requestIdOf(run, 'start');
@@ -50,14 +47,14 @@ export async function acquirePoolTokens(run: AnalysisRun): Promise<boolean> {
       pool,
       request: { holder, requestId, tokens: wanted, wait: true },
     });
-    if (outcome.status === 'granted') return take(run, pool, outcome.tokens);
+    if (outcome.status === 'granted') return take(outcome.tokens);
     const resumed = await pauseRun(
       run,
       'pool',
       `pool ${pool} has ${outcome.available} tokens left this period, less than the ${wanted} this run reserves; waiting in line (raise it with tokenflow pool ${pool} --raise N)`,
       () => run.poolGrants[requestId] !== undefined,
     );
-    if (resumed) return take(run, pool, run.poolGrants[requestId]!);
+    if (resumed) return take(run.poolGrants[requestId]!);
     // Leave the line; a grant that crossed the timeout is given back too.
     await releasePoolTokens({ pool, holder, spentTokens: 0 });
     run.pipeline.degradations.push(
@@ -74,16 +71,15 @@ export async function acquirePoolTokens(run: AnalysisRun): Promise<boolean> {
       acceptAtLeast: minimum,
     },
   });
-  if (outcome.status === 'granted') return take(run, pool, outcome.tokens);
+  if (outcome.status === 'granted') return take(outcome.tokens);
   run.outputs.noDecisionReason = `pool ${pool} had ${outcome.available} tokens left this period, less than the ${minimum} this run needs at least; no agent ran`;
   run.pipeline.degradations.push(run.outputs.noDecisionReason);
   return false;
 
-  function take(current: AnalysisRun, name: string, tokens: number): true {
-    current.poolTokens = tokens;
+  function take(tokens: number): true {
     if (tokens < budget.hardCap) {
-      current.pipeline.degradations.push(
-        `budget cut from ${budget.hardCap} to ${tokens} tokens: pool ${name} had only ${tokens} left this period`,
+      run.pipeline.degradations.push(
+        `budget cut from ${budget.hardCap} to ${tokens} tokens: pool ${pool} had only ${tokens} left this period`,
       );
       changeHardCap(budget, tokens);
     }
@@ -109,7 +105,6 @@ export async function drawMoreFromPool(run: AnalysisRun, tokens: number): Promis
       FAILURE_TYPE.PoolExhausted,
     );
   }
-  run.poolTokens = (run.poolTokens ?? 0) + tokens;
 }
 
 /**

@@ -73,8 +73,6 @@ export interface AnalysisRun {
   poolRequests: number;
   /** Tokens its pool granted to requests that had to wait, by request id (the pool's signal). */
   poolGrants: Record<string, number>;
-  /** Tokens the run holds of its pool. */
-  poolTokens?: number;
 }
 
 /**

@@ -1,37 +1,18 @@
-import { parseArgs } from 'node:util';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { loadConfig } from '../../config/load-config';
 import { raiseBudgetUpdate } from '../../workflows/definitions';
+import { parseRaiseArguments, tokensFlag } from '../raise-arguments';
 import { connectTemporal, createClient } from '../temporal-connection';
 
 export const BUDGET_USAGE = 'tokenflow budget <workflowId> --raise N [--json]';
-
-/** A positive whole number of tokens from a flag, or one clear sentence. */
-export function tokensFlag(value: string | undefined, flag: string): number {
-  const tokens = Number(value);
-  if (value === undefined || !Number.isInteger(tokens) || tokens <= 0)
-    throw new Error(`${flag} must be a positive whole number of tokens (got "${value ?? ''}").`);
-  return tokens;
-}
 
 /**
  * `tokenflow budget <workflowId> --raise N`: adds N tokens to a running analysis's hard cap (from its pool when it
  * draws on one); a run paused on its budget goes on.
  */
 export async function budgetCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      raise: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      config: { type: 'string' },
-    },
-  });
-  const [workflowId] = positionals;
-  if (!workflowId || positionals.length !== 1) throw new Error(`Give one run: ${BUDGET_USAGE}`);
-  const tokens = tokensFlag(values.raise, '--raise');
-  const config = loadConfig({ file: values.config });
+  const { target: workflowId, raise, json, config } = parseRaiseArguments(argv, 'run', BUDGET_USAGE);
+  // The one thing this command does: without --raise it is the same sentence as a bad value.
+  const tokens = raise ?? tokensFlag(undefined, '--raise');
   const connection = await connectTemporal(config, { startDevServer: false });
   try {
     const handle = createClient(connection, config).workflow.getHandle(workflowId);
@@ -45,7 +26,7 @@ export async function budgetCommand(argv: string[]): Promise<void> {
         throw error;
       });
     process.stdout.write(
-      values.json
+      json
         ? `${JSON.stringify(budget, null, 2)}\n`
         : `${workflowId}: hard cap ${budget.hardCap} tokens (${budget.spent} spent, ${budget.reserved} reserved, ${budget.remaining} free)\n`,
     );

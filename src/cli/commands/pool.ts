@@ -1,15 +1,12 @@
-import { parseArgs } from 'node:util';
-import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { WorkflowIdConflictPolicy, WorkflowNotFoundError } from '@temporalio/common';
-import { loadConfig } from '../../config/load-config';
-import { poolDefinitionsOf } from '../../config/run-settings';
-import type { AppConfig } from '../../config/schema';
-import { poolWorkflowId, type PoolSummary } from '../../core/pool';
-import type { budgetPoolWorkflow } from '../../workflows/budget-pool-workflow';
+import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import { startPoolOperation } from '../../activities/pool-activities';
+import { poolDefinitionOf } from '../../config/run-settings';
+import { poolWorkflowId, type PoolDefinition, type PoolSummary } from '../../core/pool';
 import { poolStatusQuery, raisePoolUpdate } from '../../workflows/pool-definitions';
 import { workflowUiLink } from '../render-report';
 import { connectTemporal, createClient } from '../temporal-connection';
-import { tokensFlag } from './budget';
+import { parseRaiseArguments } from '../raise-arguments';
 
 export const POOL_USAGE = 'tokenflow pool <name> [--raise N] [--json]';
 
@@ -32,36 +29,17 @@ export function renderPool(summary: PoolSummary): string {
  * current period (runs waiting in line that now fit are granted at once).
  */
 export async function poolCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      raise: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      config: { type: 'string' },
-    },
-  });
-  const [name] = positionals;
-  if (!name || positionals.length !== 1) throw new Error(`Give one pool: ${POOL_USAGE}`);
-  const config = loadConfig({ file: values.config });
-  const definition = poolDefinitionsOf(config)[name];
-  if (!definition) {
-    const known = Object.keys(config.pools);
-    throw new Error(
-      `No pool "${name}" in the config (${known.length > 0 ? `known: ${known.join(', ')}` : 'define one under pools'}).`,
-    );
-  }
-  const raise = values.raise === undefined ? undefined : tokensFlag(values.raise, '--raise');
+  const { target: name, raise, json, config } = parseRaiseArguments(argv, 'pool', POOL_USAGE);
+  const definition = poolDefinitionOf(config, name);
   const connection = await connectTemporal(config, { startDevServer: false });
   try {
     const client = createClient(connection, config);
     const summary =
       raise === undefined
         ? await poolStatus(client, name, config.temporal.taskQueue)
-        : await raisePool(client, config, name, raise);
+        : await raisePool(client, config.temporal.taskQueue, definition, raise);
     const link = workflowUiLink(config.temporal.uiUrl, config.temporal.namespace, poolWorkflowId(name));
-    if (values.json)
-      process.stdout.write(`${JSON.stringify(summary ?? { name, started: false }, null, 2)}\n`);
+    if (json) process.stdout.write(`${JSON.stringify(summary ?? { name, started: false }, null, 2)}\n`);
     else if (!summary)
       process.stdout.write(
         `pool ${name}: not used yet (it starts with the first run that names it): ${definition.tokensPerPeriod} tokens per ${definition.period}\n`,
@@ -94,23 +72,15 @@ async function poolStatus(client: Client, name: string, taskQueue: string): Prom
 
 async function raisePool(
   client: Client,
-  config: AppConfig,
-  name: string,
+  taskQueue: string,
+  definition: PoolDefinition,
   tokens: number,
 ): Promise<PoolSummary> {
-  const definition = poolDefinitionsOf(config)[name]!;
+  const { name } = definition;
   try {
     return await client.workflow.executeUpdateWithStart(raisePoolUpdate, {
       args: [{ tokens }],
-      startWorkflowOperation: new WithStartWorkflowOperation<typeof budgetPoolWorkflow>(
-        'budgetPoolWorkflow',
-        {
-          workflowId: poolWorkflowId(name),
-          taskQueue: config.temporal.taskQueue,
-          args: [{ definition }],
-          workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-        },
-      ),
+      startWorkflowOperation: startPoolOperation(definition, taskQueue),
     });
   } catch (error) {
     if (error instanceof WorkflowUpdateFailedError)

@@ -45,11 +45,12 @@ export async function preparePrompt(frame: CallFrame): Promise<OptimizedPrompt |
   let optimized = await optimize(
     mode === 'optimized' ? contextLimit(frame.pausable ? Number.POSITIVE_INFINITY : available()) : undefined,
   );
+  const withinWindow = (promptTokens: number) =>
+    promptTokens + MINIMUM_RESPONSE_TOKENS <= settings.contextWindow;
   const fits = (promptTokens: number) =>
     promptTokens + promptMargin(promptTokens) + MINIMUM_RESPONSE_TOKENS <= available() &&
-    promptTokens + MINIMUM_RESPONSE_TOKENS <= settings.contextWindow;
-  const withinWindow = optimized.promptTokens + MINIMUM_RESPONSE_TOKENS <= settings.contextWindow;
-  if (!fits(optimized.promptTokens) && withinWindow && frame.pausable) {
+    withinWindow(promptTokens);
+  if (!fits(optimized.promptTokens) && withinWindow(optimized.promptTokens) && frame.pausable) {
     budgetShortfall(
       frame,
       `${label}: its prompt needs ${optimized.promptTokens} tokens plus a response but only ${available()} remain for it`,
@@ -66,7 +67,7 @@ export async function preparePrompt(frame: CallFrame): Promise<OptimizedPrompt |
     }
   }
   if (fits(optimized.promptTokens)) return optimized;
-  if (optimized.promptTokens + MINIMUM_RESPONSE_TOKENS > settings.contextWindow) {
+  if (!withinWindow(optimized.promptTokens)) {
     state.degradations.push(
       `${label}: skipped, its prompt needs ${optimized.promptTokens} tokens plus a response, more than the model's ${settings.contextWindow}-token window`,
     );
